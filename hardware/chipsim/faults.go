@@ -1,0 +1,62 @@
+package chipsim
+
+import (
+	"time"
+
+	"borderid/hardware/vpcd"
+)
+
+// ErrTorn is the error (wrapped) that Transmit returns once the chip has
+// been torn from the field by Faults.TearAfter. It is vpcd.ErrCardRemoved,
+// so a chip served through vpcd leaves the virtual reader at that moment.
+var ErrTorn = vpcd.ErrCardRemoved
+
+// Faults makes the chip misbehave the way real chips do, so that readers
+// can be tested against it. The zero value is a perfect chip. Fields that
+// name an APDU count the chip's APDUs from 1 since the last power-on
+// (New or Reset), GET RESPONSE included.
+type Faults struct {
+	// TearAfter: after this many APDUs every Transmit fails with an error
+	// wrapping ErrTorn (the card left the field) until Reset.
+	TearAfter int
+
+	// CorruptMACAt: flip a bit of the DO8E of the response to this APDU
+	// (when that response is MAC-protected).
+	CorruptMACAt int
+
+	// UnprotectedErrors: under secure messaging, answer error status
+	// words (64xx-6Fxx) without DO99/DO8E and without counting the
+	// response in the SSC; the command was counted. The most common
+	// real-chip behaviour.
+	UnprotectedErrors bool
+
+	// DropSMAt: answer this APDU with an unprotected 6987 and end the
+	// secure messaging session without executing it.
+	DropSMAt int
+
+	// PlainSuccessAt: execute this APDU (verifying its MAC when under
+	// secure messaging) and answer its data in clear with 9000, no DO8E:
+	// a downgrade that a reader must refuse.
+	PlainSuccessAt int
+
+	// OmitDO99: protected responses carry no DO99; the MAC then covers
+	// the SSC and DO87/DO85 only.
+	OmitDO99 bool
+
+	// SelectGetResponse: a SELECT that asks for the FCP (P2 00 or 04) is
+	// answered 61xx, and the response (protected, if under secure
+	// messaging) is then served by GET RESPONSE (00 C0 00 00 Le), as T=0
+	// chips do.
+	SelectGetResponse bool
+
+	// CapLe: READ BINARY never returns more than this many data bytes,
+	// whatever Le asks, and says 9000.
+	CapLe int
+
+	// WrongLengthAbove: READ BINARY answers 6700 when Ne exceeds this.
+	WrongLengthAbove int
+
+	// Latency: every APDU takes at least this long (the wait ends early
+	// with the context's error when it is cancelled).
+	Latency time.Duration
+}

@@ -1,0 +1,445 @@
+package chipsim
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ConfigFile is the name of the chip's configuration inside an identity
+// folder (docs/chip-identity.md).
+const ConfigFile = "chip.json"
+
+// ConfigVersion is the chip.json format this package writes and reads.
+const ConfigVersion = 1
+
+// Hard limits. A real chip holds a few hundred kilobytes at most; 16 MiB
+// leaves room for fingerprint-heavy DG3s while keeping every offset within
+// three bytes of DO54.
+const (
+	maxFileSize   = 1 << 24
+	maxConfigSize = 64 << 10
+	maxShortNe    = 256
+	maxExtendedNe = 65536
+	// maxResponseData keeps every response APDU within 65535 bytes, the
+	// most that vpcd's two-byte frame length can carry (ISO/IEC 7816-4
+	// would allow 65536 + 2). Real chips stay far below either.
+	maxResponseData = 0xFFFF - 2
+)
+
+// ErrInvalidIdentity reports an identity (files or configuration) that a
+// chip cannot be built from.
+var ErrInvalidIdentity = errors.New("chipsim: invalid identity")
+
+// Identity is what a chip holds: its files and its configuration. Files are
+// keyed by name: "COM", "DG1" .. "DG16", "SOD", "CardAccess",
+// "CardSecurity", "CVCA", "ATRInfo". A file absent from the map is absent
+// from the chip (SELECT answers 6A82).
+type Identity struct {
+	Files  map[string][]byte
+	Config Config
+}
+
+// Config is the chip's configuration, stored as chip.json in the identity
+// folder. The zero value is a valid configuration: short APDUs only, BAC
+// key taken from DG1, BAC required for the application's files.
+type Config struct {
+	// Version of the format; 0 is read as ConfigVersion.
+	Version int `json:"version,omitempty"`
+
+	// The BAC key (9303-11 §9.7.2): document number as printed in the MRZ
+	// without trailing fillers, dates as YYMMDD. When all three are empty
+	// they are taken from DG1's MRZ.
+	DocumentNumber string `json:"document_number,omitempty"`
+	DateOfBirth    string `json:"date_of_birth,omitempty"`
+	DateOfExpiry   string `json:"date_of_expiry,omitempty"`
+
+	// ATR in hex. Empty: a default ATR whose historical bytes carry a card
+	// capabilities object (ISO/IEC 7816-4 §8.1.1.2.7) that advertises
+	// extended length exactly when ExtendedLength is set.
+	ATR string `json:"atr,omitempty"`
+
+	// ExtendedLength lets the chip accept extended-length APDUs (and
+	// inner Le above 256 under secure messaging). Without it an extended
+	// APDU is answered 6700.
+	ExtendedLength bool `json:"extended_length,omitempty"`
+
+	// MaxResponse caps the data bytes of one response (READ BINARY data,
+	// or the DO53 of an odd-INS read). 0 means 256, or 65536 with
+	// ExtendedLength.
+	MaxResponse int `json:"max_response,omitempty"`
+
+	// RequireBAC: the application's files can be selected and read only
+	// under secure messaging (9303-11 §4.2). nil means true.
+	RequireBAC *bool `json:"require_bac,omitempty"`
+
+	// EOFWarning: a READ BINARY that asks for more bytes than remain
+	// answers the remaining bytes with 6282 (end of file reached before
+	// reading Ne bytes, ISO/IEC 7816-4 §5.6), as many real chips do.
+	// Default: the remaining bytes with 9000.
+	EOFWarning bool `json:"eof_warning,omitempty"`
+
+	// KeepSessionOnPlain: a plain command during a secure messaging
+	// session is answered 6982 but the session survives. Default: the
+	// session is dropped, as real chips do.
+	KeepSessionOnPlain bool `json:"keep_session_on_plain,omitempty"`
+
+	// Reserved for later issues (documented in docs/chip-identity.md):
+	// "can", "pace", "chip_authentication", "active_authentication". They
+	// are refused for now, so a folder written for a newer chip is not
+	// silently served without its keys.
+}
+
+// requireBAC resolves the default of RequireBAC.
+func (c Config) requireBAC() bool { return c.RequireBAC == nil || *c.RequireBAC }
+
+// maxResponse resolves the default of MaxResponse.
+func (c Config) maxResponse() int {
+	if c.MaxResponse != 0 {
+		return c.MaxResponse
+	}
+	if c.ExtendedLength {
+		return maxExtendedNe
+	}
+	return maxShortNe
+}
+
+// fileNames lists the names an identity may hold, in the order Save
+// writes them.
+func fileNames() []string {
+	names := []string{"COM"}
+	for i := 1; i <= 16; i++ {
+		names = append(names, fmt.Sprintf("DG%d", i))
+	}
+	return append(names, "SOD", "CardAccess", "CardSecurity", "CVCA", "ATRInfo")
+}
+
+func knownFile(name string) bool {
+	for _, n := range fileNames() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// NewIdentity checks files and cfg and returns an identity holding copies
+// of them. The BAC key comes from cfg when it has one, else from DG1's MRZ;
+// an identity with neither is refused, as is an unknown file name, a file
+// over 16 MiB or an invalid configuration.
+func NewIdentity(files map[string][]byte, cfg Config) (*Identity, error) {
+	id := &Identity{Files: make(map[string][]byte, len(files)), Config: cfg}
+	for name, b := range files {
+		id.Files[name] = bytes.Clone(b)
+	}
+	if _, err := id.resolve(); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// resolved is an identity checked and reduced to what a chip needs.
+type resolved struct {
+	mrzInfo string // 9303-11 §9.7.2 MRZ_information
+	atr     []byte
+}
+
+// resolve validates the identity and derives the BAC MRZ information and
+// the ATR.
+func (id *Identity) resolve() (*resolved, error) {
+	if id == nil {
+		return nil, fmt.Errorf("%w: nil identity", ErrInvalidIdentity)
+	}
+	for name, b := range id.Files {
+		if !knownFile(name) {
+			return nil, fmt.Errorf("%w: unknown file name %q", ErrInvalidIdentity, name)
+		}
+		if len(b) > maxFileSize {
+			return nil, fmt.Errorf("%w: %s is %d bytes, over the %d-byte limit", ErrInvalidIdentity, name, len(b), maxFileSize)
+		}
+	}
+	cfg := id.Config
+	if cfg.Version != 0 && cfg.Version != ConfigVersion {
+		return nil, fmt.Errorf("%w: config version %d, want %d", ErrInvalidIdentity, cfg.Version, ConfigVersion)
+	}
+	limit := maxShortNe
+	if cfg.ExtendedLength {
+		limit = maxExtendedNe
+	}
+	if cfg.MaxResponse < 0 || cfg.MaxResponse > limit {
+		return nil, fmt.Errorf("%w: max_response %d outside 1..%d", ErrInvalidIdentity, cfg.MaxResponse, limit)
+	}
+	r := &resolved{}
+	if cfg.ATR != "" {
+		atr, err := hex.DecodeString(cfg.ATR)
+		if err != nil || len(atr) < 2 || len(atr) > 33 {
+			return nil, fmt.Errorf("%w: atr must be 2 to 33 bytes of hex", ErrInvalidIdentity)
+		}
+		r.atr = atr
+	} else {
+		r.atr = defaultATR(cfg.ExtendedLength)
+	}
+	doc, dob, doe := cfg.DocumentNumber, cfg.DateOfBirth, cfg.DateOfExpiry
+	if doc == "" && dob == "" && doe == "" {
+		dg1, ok := id.Files["DG1"]
+		if !ok {
+			return nil, fmt.Errorf("%w: no BAC key in the configuration and no DG1", ErrInvalidIdentity)
+		}
+		var err error
+		if doc, dob, doe, err = bacFieldsFromDG1(dg1); err != nil {
+			return nil, fmt.Errorf("%w: BAC key from DG1: %w", ErrInvalidIdentity, err)
+		}
+	}
+	info, err := mrzInformation(doc, dob, doe)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidIdentity, err)
+	}
+	r.mrzInfo = info
+	return r, nil
+}
+
+// LoadIdentity reads an identity folder: chip.json (optional: absent means
+// the zero Config) and the files named in docs/chip-identity.md. Other
+// files in the folder (face.jpg written by `borderid read --out`, ...) are
+// ignored. Unknown fields in chip.json are refused.
+func LoadIdentity(dir string) (*Identity, error) {
+	var cfg Config
+	raw, err := readLimited(filepath.Join(dir, ConfigFile), maxConfigSize)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidIdentity, ConfigFile, err)
+		}
+		if dec.More() {
+			return nil, fmt.Errorf("%w: %s: data after the JSON object", ErrInvalidIdentity, ConfigFile)
+		}
+	}
+	files := make(map[string][]byte)
+	for _, name := range fileNames() {
+		b, err := readLimited(filepath.Join(dir, name), maxFileSize)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		files[name] = b
+	}
+	return NewIdentity(files, cfg)
+}
+
+// readLimited reads a regular file of at most limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrInvalidIdentity, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: %s is over the %d-byte limit", ErrInvalidIdentity, path, limit)
+	}
+	return b, nil
+}
+
+// Save writes the identity to dir (created 0700 when absent): chip.json
+// and one file per entry of Files, each 0600, written to a temporary name
+// and renamed. Files of known names that the identity lacks are removed,
+// so that loading the folder again gives the same chip. The folder holds
+// biometric data in clear: callers decide where it may go.
+func (id *Identity) Save(dir string) error {
+	if _, err := id.resolve(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	cfg := id.Config
+	cfg.Version = ConfigVersion
+	js, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFile(dir, ConfigFile, append(js, '\n')); err != nil {
+		return err
+	}
+	for _, name := range fileNames() {
+		b, ok := id.Files[name]
+		if !ok {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			continue
+		}
+		if err := writeFile(dir, name, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFile(dir, name string, b []byte) error {
+	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// mrzInformation builds the BAC key seed input of 9303-11 §9.7.2:
+// document number (padded with '<' to at least nine characters), date of
+// birth and date of expiry, each followed by its check digit (9303-3 §4.9).
+func mrzInformation(doc, dob, doe string) (string, error) {
+	if doc == "" || len(doc) > 22 || !mrzChars(doc, true) {
+		return "", fmt.Errorf("document number %d characters: want 1 to 22 of 0-9 A-Z <", len(doc))
+	}
+	for _, d := range []struct{ name, v string }{{"date of birth", dob}, {"date of expiry", doe}} {
+		if len(d.v) != 6 || !mrzChars(d.v, false) {
+			return "", fmt.Errorf("%s must be six characters YYMMDD", d.name)
+		}
+	}
+	if len(doc) < 9 {
+		doc += strings.Repeat("<", 9-len(doc))
+	}
+	var b strings.Builder
+	for _, f := range []string{doc, dob, doe} {
+		b.WriteString(f)
+		b.WriteByte(checkDigit(f))
+	}
+	return b.String(), nil
+}
+
+// mrzChars reports whether s holds only MRZ characters: digits and '<',
+// and with letters also A-Z.
+func mrzChars(s string, letters bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9', c == '<':
+		case letters && c >= 'A' && c <= 'Z':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkDigit is the 9303-3 §4.9 check digit: weights 7, 3, 1 over the
+// character values (digits, A=10 .. Z=35, '<'=0), modulo 10.
+func checkDigit(s string) byte {
+	weights := [3]int{7, 3, 1}
+	sum := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		v := 0
+		switch {
+		case c >= '0' && c <= '9':
+			v = int(c - '0')
+		case c >= 'A' && c <= 'Z':
+			v = int(c-'A') + 10
+		}
+		sum += v * weights[i%3]
+	}
+	return byte('0' + sum%10)
+}
+
+// bacFieldsFromDG1 reads the document number, date of birth and date of
+// expiry from DG1 (9303-10 §4.7.1: tag 61 holding DO5F1F, the MRZ). The
+// printed check digits must match, because a reader keyed from the printed
+// MRZ would otherwise fail BAC against this chip for a reason that has
+// nothing to do with the reader.
+func bacFieldsFromDG1(dg1 []byte) (doc, dob, doe string, err error) {
+	t, val, rest, ok := readTLV(dg1)
+	if !ok || t != tagDG1 || len(rest) != 0 {
+		return "", "", "", errors.New("DG1 is not one DO61")
+	}
+	t, mrzb, _, ok := readTLV(val)
+	if !ok || t != tagMRZ {
+		return "", "", "", errors.New("DG1 does not start with DO5F1F")
+	}
+	m := string(mrzb)
+	if !mrzChars(m, true) {
+		return "", "", "", errors.New("MRZ holds characters outside 0-9 A-Z <")
+	}
+	var docField, docCD, line2 string
+	switch len(m) {
+	case 88, 72: // TD3 / MRV-A, TD2 / MRV-B: 9303-4 §4.2.2, 9303-5, 9303-7
+		line2 = m[len(m)/2:]
+		docField, docCD = line2[0:9], line2[9:10]
+		dob, doe = line2[13:19], line2[21:27]
+		if line2[19] != checkDigit(dob) || line2[27] != checkDigit(doe) {
+			return "", "", "", errors.New("MRZ date check digit mismatch")
+		}
+	case 90: // TD1: 9303-5 §4.2.2, long document numbers continue in the optional data
+		line1, l2 := m[:30], m[30:60]
+		docField, docCD = line1[5:14], line1[14:15]
+		if docCD == "<" {
+			ext := strings.TrimRight(line1[15:30], "<")
+			if len(ext) < 1 {
+				return "", "", "", errors.New("TD1 long document number without check digit")
+			}
+			docField += ext[:len(ext)-1]
+			docCD = ext[len(ext)-1:]
+		}
+		dob, doe = l2[0:6], l2[8:14]
+		if l2[6] != checkDigit(dob) || l2[14] != checkDigit(doe) {
+			return "", "", "", errors.New("MRZ date check digit mismatch")
+		}
+	default:
+		return "", "", "", fmt.Errorf("MRZ of %d characters is not TD1, TD2 or TD3", len(m))
+	}
+	padded := docField
+	if len(padded) < 9 {
+		padded += strings.Repeat("<", 9-len(padded))
+	}
+	if docCD[0] != checkDigit(padded) {
+		return "", "", "", errors.New("MRZ document number check digit mismatch")
+	}
+	doc = strings.TrimRight(docField, "<")
+	if doc == "" {
+		return "", "", "", errors.New("MRZ has an empty document number")
+	}
+	return doc, dob, doe, nil
+}
