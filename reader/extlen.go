@@ -1,0 +1,253 @@
+package reader
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// Extended length advertisement. A chip may take extended Lc/Le fields
+// only when it says so (ISO/IEC 7816-4 §5.1): in the card capabilities of
+// the ATR historical bytes (§8.1.1.2.7, third software function table,
+// b7 "extended Lc and Le fields") or in EF.ATR/INFO, DO 7F66 "extended
+// length information" (§12.7.1), which also gives the maximum lengths.
+
+// ErrATR reports an ATR or historical bytes that cannot be parsed.
+var ErrATR = errors.New("reader: malformed ATR")
+
+// ExtendedLength is what a chip advertises about extended length.
+type ExtendedLength struct {
+	Supported bool
+	// MaxNc and MaxNe are the advertised maxima (0 when not advertised:
+	// the card capabilities byte carries no numbers).
+	MaxNc, MaxNe int
+	// Source is "ATR" or "EF.ATR/INFO", empty when nothing was advertised.
+	Source string
+}
+
+// Merge combines two advertisements: supported if either says so, with
+// the maxima of whichever gives them (EF.ATR/INFO is the one with numbers).
+func (e ExtendedLength) Merge(o ExtendedLength) ExtendedLength {
+	out := e
+	if o.Supported {
+		out.Supported = true
+		if out.Source == "" {
+			out.Source = o.Source
+		}
+	}
+	if o.MaxNe != 0 {
+		out.MaxNe, out.Source = o.MaxNe, o.Source
+	}
+	if o.MaxNc != 0 {
+		out.MaxNc = o.MaxNc
+	}
+	return out
+}
+
+// maxATR is the longest ATR ISO/IEC 7816-3 §8.2.1 allows.
+const maxATR = 33
+
+// HistoricalBytes returns the historical bytes T1..TK of an ATR (ISO/IEC
+// 7816-3 §8.2): TS, T0 (whose low nibble is K), the interface bytes chained
+// by the TDi indicators, then K historical bytes and TCK when any protocol
+// other than T=0 is indicated.
+func HistoricalBytes(atr []byte) ([]byte, error) {
+	if len(atr) < 2 || len(atr) > maxATR {
+		return nil, fmt.Errorf("%w: %d bytes", ErrATR, len(atr))
+	}
+	if atr[0] != 0x3B && atr[0] != 0x3F {
+		return nil, fmt.Errorf("%w: TS %02X", ErrATR, atr[0])
+	}
+	k := int(atr[1] & 0x0F)
+	y := atr[1] >> 4
+	i := 2
+	tck := false
+	for {
+		// TAi, TBi, TCi, TDi are present as bits 1..4 of Y; each round
+		// consumes at least TDi, so the loop ends within the 33 bytes.
+		for bit := byte(1); bit <= 8; bit <<= 1 {
+			if y&bit != 0 {
+				i++
+			}
+		}
+		if i > len(atr) {
+			return nil, fmt.Errorf("%w: truncated interface bytes", ErrATR)
+		}
+		if y&8 == 0 {
+			break
+		}
+		td := atr[i-1]
+		if td&0x0F != 0 {
+			tck = true
+		}
+		y = td >> 4
+	}
+	end := i + k
+	if tck {
+		end++
+	}
+	if end > len(atr) {
+		return nil, fmt.Errorf("%w: %d bytes, structure needs %d", ErrATR, len(atr), end)
+	}
+	return atr[i : i+k], nil
+}
+
+// ExtendedLengthFromHistorical reads the card capabilities (compact-TLV
+// tag 7) from historical bytes in the category 00 or 80 format (ISO/IEC
+// 7816-4 §8.1.1). Other categories carry no card capabilities and give the
+// zero value.
+func ExtendedLengthFromHistorical(hist []byte) (ExtendedLength, error) {
+	if len(hist) == 0 {
+		return ExtendedLength{}, nil
+	}
+	var objs []byte
+	switch hist[0] {
+	case 0x00:
+		// Compact-TLV objects, then a three-byte status indicator.
+		if len(hist) < 4 {
+			return ExtendedLength{}, fmt.Errorf("%w: category 00 without status indicator", ErrATR)
+		}
+		objs = hist[1 : len(hist)-3]
+	case 0x80:
+		objs = hist[1:]
+	default:
+		return ExtendedLength{}, nil
+	}
+	for len(objs) > 0 {
+		tag, n := objs[0]>>4, int(objs[0]&0x0F)
+		if 1+n > len(objs) {
+			return ExtendedLength{}, fmt.Errorf("%w: compact-TLV %X with %d bytes, %d left", ErrATR, objs[0], n, len(objs)-1)
+		}
+		v := objs[1 : 1+n]
+		objs = objs[1+n:]
+		if tag == 0x7 && n >= 3 {
+			// Third software function table, b7.
+			if v[2]&0x40 != 0 {
+				return ExtendedLength{Supported: true, Source: "ATR"}, nil
+			}
+		}
+	}
+	return ExtendedLength{}, nil
+}
+
+// ExtendedLengthFromATR combines HistoricalBytes and
+// ExtendedLengthFromHistorical.
+func ExtendedLengthFromATR(atr []byte) (ExtendedLength, error) {
+	h, err := HistoricalBytes(atr)
+	if err != nil {
+		return ExtendedLength{}, err
+	}
+	return ExtendedLengthFromHistorical(h)
+}
+
+// maxAdvertised bounds the numbers a chip may advertise.
+const maxAdvertised = MaxExtendedNe
+
+// ExtendedLengthFromATRInfo reads DO 7F66 (extended length information:
+// two INTEGERs, the maximum Nc and Ne) and DO 47 (card capabilities) from
+// the top level of EF.ATR/INFO (ISO/IEC 7816-4 §12.7.1). The integers are
+// read as unsigned: chips write 02 02 FF FF for 65535.
+func ExtendedLengthFromATRInfo(b []byte) (ExtendedLength, error) {
+	var out ExtendedLength
+	s := cryptobyte.String(b)
+	for !s.Empty() {
+		// EF.ATR/INFO may be padded with 00 or FF after its objects.
+		if s[0] == 0x00 || s[0] == 0xFF {
+			break
+		}
+		tag, v, ok := readBER(&s)
+		if !ok {
+			return ExtendedLength{}, fmt.Errorf("%w: EF.ATR/INFO is not BER-TLV", ErrATR)
+		}
+		switch tag {
+		case 0x7F66:
+			var nc, ne []byte
+			var t1, t2 uint32
+			if t1, nc, ok = readBER(&v); !ok || t1 != 0x02 {
+				return ExtendedLength{}, fmt.Errorf("%w: DO 7F66 without two INTEGERs", ErrATR)
+			}
+			if t2, ne, ok = readBER(&v); !ok || t2 != 0x02 {
+				return ExtendedLength{}, fmt.Errorf("%w: DO 7F66 without two INTEGERs", ErrATR)
+			}
+			maxNc, ok1 := unsignedSmall(nc)
+			maxNe, ok2 := unsignedSmall(ne)
+			if !ok1 || !ok2 {
+				return ExtendedLength{}, fmt.Errorf("%w: DO 7F66 integers out of range", ErrATR)
+			}
+			out.MaxNc, out.MaxNe, out.Source = maxNc, maxNe, "EF.ATR/INFO"
+			out.Supported = maxNc > MaxShortNc || maxNe > MaxShortNe
+		case 0x47:
+			if len(v) >= 3 && v[2]&0x40 != 0 {
+				out.Supported = true
+				if out.Source == "" {
+					out.Source = "EF.ATR/INFO"
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// readBER reads one BER-TLV data object with a tag of up to three bytes
+// and a definite length of up to three bytes (ISO/IEC 7816-4 §6.3).
+func readBER(s *cryptobyte.String) (tag uint32, value cryptobyte.String, ok bool) {
+	var b uint8
+	if !s.ReadUint8(&b) {
+		return 0, nil, false
+	}
+	tag = uint32(b)
+	if b&0x1F == 0x1F {
+		for i := 0; ; i++ {
+			if i == 2 || !s.ReadUint8(&b) {
+				return 0, nil, false
+			}
+			tag = tag<<8 | uint32(b)
+			if b&0x80 == 0 {
+				break
+			}
+		}
+	}
+	var l0 uint8
+	if !s.ReadUint8(&l0) {
+		return 0, nil, false
+	}
+	n := int(l0)
+	switch l0 {
+	case 0x81:
+		var l uint8
+		if !s.ReadUint8(&l) {
+			return 0, nil, false
+		}
+		n = int(l)
+	case 0x82:
+		var l uint16
+		if !s.ReadUint16(&l) {
+			return 0, nil, false
+		}
+		n = int(l)
+	default:
+		if l0 >= 0x80 {
+			return 0, nil, false
+		}
+	}
+	var v []byte
+	if !s.ReadBytes(&v, n) {
+		return 0, nil, false
+	}
+	return tag, v, true
+}
+
+func unsignedSmall(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 3 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		n = n<<8 | int(c)
+	}
+	if n > maxAdvertised {
+		n = maxAdvertised
+	}
+	return n, true
+}

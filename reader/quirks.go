@@ -1,0 +1,35 @@
+package reader
+
+// Quirk names a deviation from ICAO 9303 that a real chip shows and that
+// this package tolerates in a narrow, stated form. Each quirk taken during a
+// read is listed once, by its code, in the inspection report's "quirks".
+type Quirk string
+
+const (
+	// QuirkSMUnprotectedError: under secure messaging the chip answered an
+	// error status (not 9000, not 6987/6988) without any secure messaging
+	// data objects. Such a chip counted the command but not the response,
+	// so the reader does not increment the SSC for that response. The
+	// status carries no data, so nothing unauthenticated is accepted.
+	QuirkSMUnprotectedError Quirk = "sm_unprotected_error"
+	// QuirkSMNoDO99: a MAC-protected response without DO99. The response is
+	// accepted only when its MAC verifies; the status comes from the plain
+	// trailer (it is not covered by the MAC, but data never depends on it).
+	QuirkSMNoDO99 Quirk = "sm_no_do99"
+	// QuirkSMReestablished: the chip dropped secure messaging (an
+	// unprotected 6987/6988) and the read redid access control once and
+	// resumed.
+	QuirkSMReestablished Quirk = "sm_reestablished"
+	// QuirkPACEOfferedBACUsed: EF.CardAccess lists PACE but the reader used
+	// BAC (PACE arrives in a later version of this package).
+	QuirkPACEOfferedBACUsed Quirk = "pace_offered_bac_used"
+	// QuirkSelectNeedsFCI: the chip refused SELECT with P2=0C (no response
+	// data) and was selected with P2=00 instead.
+	QuirkSelectNeedsFCI Quirk = "select_p2_00"
+	// QuirkSFIUnsupported: the chip refused READ BINARY with a short file
+	// identifier; files were selected by file identifier instead.
+	QuirkSFIUnsupported Quirk = "sfi_unsupported"
+)
+
+// String returns the quirk's code.
+func (q Quirk) String() string { return string(q) }
