@@ -528,18 +528,38 @@ func (k *Card) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 		if errors.Is(err, ErrCardRemoved) {
 			return nil, fmt.Errorf("pcsc: transmit: %w", err)
 		}
-		// A reader driver reports a card that vanished mid-exchange as
-		// a communication failure; ask pcscd whether the card is still
-		// there so callers can tell removal from a line error.
-		if _, serr := k.status(); serr != nil && errors.Is(serr, ErrCardRemoved) {
-			return nil, fmt.Errorf("pcsc: transmit: %w (%w)", err, errors.Unwrap(serr))
-		}
-		return nil, fmt.Errorf("pcsc: transmit: %w", err)
+		return nil, k.removedOr(ctx, fmt.Errorf("pcsc: transmit: %w", err))
 	}
 	if int(n) < 2 || int(n) > len(k.recv) {
-		return nil, fmt.Errorf("pcsc: transmit: response of %d bytes (want 2..%d)", n, len(k.recv))
+		return nil, k.removedOr(ctx, fmt.Errorf("pcsc: transmit: response of %d bytes (want 2..%d)", n, len(k.recv)))
 	}
 	return bytes.Clone(k.recv[:n]), nil
+}
+
+// removalGrace is how long a failed transmission waits for pcscd to say
+// whether the card left: pcscd polls readers about every 400 ms, and
+// until then a card pulled mid-exchange shows only as a communication
+// failure (SCARD_E_NOT_TRANSACTED) or an empty response.
+const removalGrace = time.Second
+
+// removedOr returns an error matching ErrCardRemoved if pcscd reports the
+// card gone within removalGrace, else err.
+func (k *Card) removedOr(ctx context.Context, err error) error {
+	deadline := time.Now().Add(removalGrace)
+	for {
+		if _, serr := k.status(); serr != nil && errors.Is(serr, ErrCardRemoved) {
+			return fmt.Errorf("%w (%w)", err, errors.Unwrap(serr))
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
 }
 
 // Disconnect ends the connection (SCardDisconnect), leaving, resetting,

@@ -39,6 +39,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 )
 
@@ -146,12 +147,33 @@ func appendFrame(dst, payload []byte) ([]byte, error) {
 // connection (returns nil), or the card is removed (returns the card's
 // error, which wraps ErrCardRemoved). While vpcd is not yet listening it
 // retries for a few seconds. log may be nil.
+//
+// A connection that vpcd does not take up within PickupTimeout is dropped
+// and dialled again: when a card leaves and another arrives within one of
+// pcscd's polls, the driver can leave the new connection unserved in its
+// listen backlog for good (seen with Debian's vsmartcard-vpcd 0.9).
 func Serve(ctx context.Context, addr string, card Card, log *slog.Logger) error {
-	return serve(ctx, addr, card, log, options{quickAck: true})
+	for {
+		err := serve(ctx, addr, card, log, options{quickAck: true, pickup: PickupTimeout})
+		if !errors.Is(err, errNotPickedUp) {
+			return err
+		}
+		if log != nil {
+			log.Debug("vpcd: connection not taken up; dialling again", "addr", addr)
+		}
+	}
 }
 
+// PickupTimeout bounds the wait for vpcd's first message on a new
+// connection; pcscd polls every reader about every 400 ms.
+const PickupTimeout = 2 * time.Second
+
+// errNotPickedUp: vpcd accepted the TCP connection but never spoke on it.
+var errNotPickedUp = errors.New("vpcd: connection not taken up by the driver")
+
 type options struct {
-	quickAck bool // re-arm TCP_QUICKACK before every read (tests turn it off to measure)
+	quickAck bool          // re-arm TCP_QUICKACK before every read (tests turn it off to measure)
+	pickup   time.Duration // wait at most this long for vpcd's first message (0: forever)
 }
 
 func serve(ctx context.Context, addr string, card Card, log *slog.Logger, opt options) error {
@@ -177,17 +199,30 @@ func serve(ctx context.Context, addr string, card Card, log *slog.Logger, opt op
 
 	r := &ackReader{conn: conn, raw: raw, quickAck: opt.quickAck}
 	out := make([]byte, 0, 512)
-	for {
+	if opt.pickup > 0 {
+		if err := conn.SetReadDeadline(time.Now().Add(opt.pickup)); err != nil {
+			return fmt.Errorf("vpcd: %w", err)
+		}
+	}
+	for first := true; ; first = false {
 		msg, err := readFrame(r)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if first && errors.Is(err, os.ErrDeadlineExceeded) {
+				return errNotPickedUp
 			}
 			if errors.Is(err, io.EOF) {
 				log.Debug("vpcd: connection closed by vpcd", "addr", addr)
 				return nil
 			}
 			return fmt.Errorf("vpcd: read from %s: %w", addr, err)
+		}
+		if first && opt.pickup > 0 {
+			if err := conn.SetReadDeadline(time.Time{}); err != nil {
+				return fmt.Errorf("vpcd: %w", err)
+			}
 		}
 		var reply []byte
 		if len(msg) == 1 {
