@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"golang.org/x/crypto/cryptobyte"
+	"borderid/reader/lds"
 )
 
 // Extended length advertisement. A chip may take extended Lc/Le fields
@@ -141,113 +141,47 @@ func ExtendedLengthFromATR(atr []byte) (ExtendedLength, error) {
 	return ExtendedLengthFromHistorical(h)
 }
 
-// maxAdvertised bounds the numbers a chip may advertise.
-const maxAdvertised = MaxExtendedNe
-
 // ExtendedLengthFromATRInfo reads DO 7F66 (extended length information:
-// two INTEGERs, the maximum Nc and Ne) and DO 47 (card capabilities) from
-// the top level of EF.ATR/INFO (ISO/IEC 7816-4 §12.7.1). The integers are
-// read as unsigned: chips write 02 02 FF FF for 65535.
+// two INTEGERs, the maximum Nc and Ne) and DO 47 (card capabilities, b7 of
+// the third byte) from the top level of EF.ATR/INFO (ISO/IEC 7816-4
+// §12.7.1), parsed by lds.ParseATRInfo.
+//
+// The two integers are taken as counts of data bytes, Nc and Ne, which is
+// how hardware/chipsim writes them (7F66 { 02 65535, 02 max_response }) and
+// how chips in the field use them; lds reads them as unsigned, so 02 02 FF
+// FF is 65535. Numbers above MaxExtendedNe are capped to it. An empty file,
+// or one of padding only, advertises nothing.
 func ExtendedLengthFromATRInfo(b []byte) (ExtendedLength, error) {
+	if onlyPadding(b) {
+		return ExtendedLength{}, nil
+	}
+	info, err := lds.ParseATRInfo(b)
+	if err != nil {
+		return ExtendedLength{}, fmt.Errorf("%w: %w", ErrATR, err)
+	}
 	var out ExtendedLength
-	s := cryptobyte.String(b)
-	for !s.Empty() {
-		// EF.ATR/INFO may be padded with 00 or FF after its objects.
-		if s[0] == 0x00 || s[0] == 0xFF {
-			break
-		}
-		tag, v, ok := readBER(&s)
-		if !ok {
-			return ExtendedLength{}, fmt.Errorf("%w: EF.ATR/INFO is not BER-TLV", ErrATR)
-		}
-		switch tag {
-		case 0x7F66:
-			var nc, ne []byte
-			var t1, t2 uint32
-			if t1, nc, ok = readBER(&v); !ok || t1 != 0x02 {
-				return ExtendedLength{}, fmt.Errorf("%w: DO 7F66 without two INTEGERs", ErrATR)
-			}
-			if t2, ne, ok = readBER(&v); !ok || t2 != 0x02 {
-				return ExtendedLength{}, fmt.Errorf("%w: DO 7F66 without two INTEGERs", ErrATR)
-			}
-			maxNc, ok1 := unsignedSmall(nc)
-			maxNe, ok2 := unsignedSmall(ne)
-			if !ok1 || !ok2 {
-				return ExtendedLength{}, fmt.Errorf("%w: DO 7F66 integers out of range", ErrATR)
-			}
-			out.MaxNc, out.MaxNe, out.Source = maxNc, maxNe, "EF.ATR/INFO"
-			out.Supported = maxNc > MaxShortNc || maxNe > MaxShortNe
-		case 0x47:
-			if len(v) >= 3 && v[2]&0x40 != 0 {
-				out.Supported = true
-				if out.Source == "" {
-					out.Source = "EF.ATR/INFO"
-				}
-			}
-		}
+	if info.MaxCommandLength != 0 || info.MaxResponseLength != 0 {
+		out.MaxNc = min(info.MaxCommandLength, MaxExtendedNe)
+		out.MaxNe = min(info.MaxResponseLength, MaxExtendedNe)
+		out.Source = "EF.ATR/INFO"
+		out.Supported = out.MaxNc > MaxShortNc || out.MaxNe > MaxShortNe
+	}
+	if cc := info.CardCapabilities; len(cc) >= 3 && cc[2]&0x40 != 0 {
+		// Third software function table, b7 "extended Lc and Le fields"
+		// (ISO/IEC 7816-4 §8.1.1.2.7), as in the ATR's historical bytes.
+		out.Supported = true
+		out.Source = "EF.ATR/INFO"
 	}
 	return out, nil
 }
 
-// readBER reads one BER-TLV data object with a tag of up to three bytes
-// and a definite length of up to three bytes (ISO/IEC 7816-4 §6.3).
-func readBER(s *cryptobyte.String) (tag uint32, value cryptobyte.String, ok bool) {
-	var b uint8
-	if !s.ReadUint8(&b) {
-		return 0, nil, false
-	}
-	tag = uint32(b)
-	if b&0x1F == 0x1F {
-		for i := 0; ; i++ {
-			if i == 2 || !s.ReadUint8(&b) {
-				return 0, nil, false
-			}
-			tag = tag<<8 | uint32(b)
-			if b&0x80 == 0 {
-				break
-			}
-		}
-	}
-	var l0 uint8
-	if !s.ReadUint8(&l0) {
-		return 0, nil, false
-	}
-	n := int(l0)
-	switch l0 {
-	case 0x81:
-		var l uint8
-		if !s.ReadUint8(&l) {
-			return 0, nil, false
-		}
-		n = int(l)
-	case 0x82:
-		var l uint16
-		if !s.ReadUint16(&l) {
-			return 0, nil, false
-		}
-		n = int(l)
-	default:
-		if l0 >= 0x80 {
-			return 0, nil, false
-		}
-	}
-	var v []byte
-	if !s.ReadBytes(&v, n) {
-		return 0, nil, false
-	}
-	return tag, v, true
-}
-
-func unsignedSmall(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 3 {
-		return 0, false
-	}
-	n := 0
+// onlyPadding reports whether b is empty or all 00 or all FF: an
+// EF.ATR/INFO that holds no data object.
+func onlyPadding(b []byte) bool {
 	for _, c := range b {
-		n = n<<8 | int(c)
+		if c != b[0] || (c != 0x00 && c != 0xFF) {
+			return false
+		}
 	}
-	if n > maxAdvertised {
-		n = maxAdvertised
-	}
-	return n, true
+	return true
 }

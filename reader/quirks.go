@@ -23,6 +23,10 @@ const (
 	// QuirkPACEOfferedBACUsed: EF.CardAccess lists PACE but the reader used
 	// BAC (PACE arrives in a later version of this package).
 	QuirkPACEOfferedBACUsed Quirk = "pace_offered_bac_used"
+	// QuirkCardAccessMalformed: EF.CardAccess is not a well-formed SET OF
+	// SecurityInfo (9303-11 §9.2). The reader cannot tell what it offers,
+	// keeps the raw file and goes on with BAC.
+	QuirkCardAccessMalformed Quirk = "cardaccess_malformed"
 	// QuirkSelectNeedsFCI: the chip refused SELECT with P2=0C (no response
 	// data) and was selected with P2=00 instead.
 	QuirkSelectNeedsFCI Quirk = "select_p2_00"

@@ -1,16 +1,12 @@
 package reader
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
-
-	"golang.org/x/crypto/cryptobyte"
-	"golang.org/x/crypto/cryptobyte/asn1"
 
 	"borderid/reader/lds"
 )
@@ -113,7 +109,15 @@ func (r *run) read(ctx context.Context) error {
 		return err
 	} else if ok {
 		r.res.Files[lds.FileCardAccess] = ca
-		if offersPACE(ca) {
+		// EF.CardAccess only tells which protocols the chip offers; BAC
+		// needs nothing from it, so a file that does not parse is recorded
+		// and the read goes on (its raw bytes stay in the Result).
+		infos, err := lds.ParseCardAccess(ca)
+		switch {
+		case err != nil:
+			r.log.Warn("EF.CardAccess not understood; going on with BAC", "err", err)
+			s.AddQuirk(QuirkCardAccessMalformed)
+		case len(infos.PACE) > 0:
 			s.AddQuirk(QuirkPACEOfferedBACUsed)
 		}
 	}
@@ -220,28 +224,4 @@ func (r *run) readSM(ctx context.Context, f lds.File) ([]byte, error) {
 	}
 	r.log.Info("file read", "file", f.String(), "size", len(fr.buf))
 	return fr.buf, nil
-}
-
-// pacePrefix is id-PACE (0.4.0.127.0.7.2.2.4, BSI TR-03110-3 A.1.1.1,
-// 9303-11 §9.2.1) in OID content bytes; every PACEInfo protocol is under it.
-const pacePrefix = "\x04\x00\x7F\x00\x07\x02\x02\x04"
-
-// offersPACE reports whether EF.CardAccess (a SET OF SecurityInfo,
-// 9303-11 §9.2) has a SecurityInfo whose protocol is under id-PACE.
-func offersPACE(b []byte) bool {
-	in := cryptobyte.String(b)
-	var set cryptobyte.String
-	if !in.ReadASN1(&set, asn1.SET) {
-		return false
-	}
-	for !set.Empty() {
-		var si, oid cryptobyte.String
-		if !set.ReadASN1(&si, asn1.SEQUENCE) || !si.ReadASN1(&oid, asn1.OBJECT_IDENTIFIER) {
-			return false
-		}
-		if len(oid) > len(pacePrefix) && bytes.HasPrefix(oid, []byte(pacePrefix)) {
-			return true
-		}
-	}
-	return false
 }

@@ -133,3 +133,100 @@ func TestReadChipsimRefusals(t *testing.T) {
 		})
 	}
 }
+
+// insRecorder passes APDUs to a chip and notes each command's CLA and INS.
+type insRecorder struct {
+	chip *chipsim.Chip
+	cmds [][2]byte
+}
+
+func (r *insRecorder) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
+	if len(apdu) >= 2 {
+		r.cmds = append(r.cmds, [2]byte{apdu[0], apdu[1]})
+	}
+	return r.chip.Transmit(ctx, apdu)
+}
+
+// count returns how many commands had this INS, and how many of those
+// followed a command sent under secure messaging (CLA 0C).
+func (r *insRecorder) count(ins byte) (all, afterSM int) {
+	for i, c := range r.cmds {
+		if c[1] != ins {
+			continue
+		}
+		all++
+		if i > 0 && r.cmds[i-1][0] == 0x0C {
+			afterSM++
+		}
+	}
+	return all, afterSM
+}
+
+// A chip that refuses SELECT with P2=0C and, asked for the FCP, answers
+// 61xx so that the FCP comes by GET RESPONSE (ISO/IEC 7816-4 §11.7.1):
+// the reader must switch to P2=00 once, for good, and fetch the FCP
+// plainly, also when the SELECT and its answer are protected.
+func TestReadChipsimSelectFCI(t *testing.T) {
+	const (
+		insSelect      = 0xA4
+		insGetResponse = 0xC0
+	)
+	fci := chipsim.Faults{SelectNeedsFCI: true, SelectGetResponse: true}
+	withDrop := fci
+	// APDU 20 is a READ BINARY inside DG2 (1-2 master file probes, 3-5
+	// SELECT application refused, again with P2=00, GET RESPONSE; 6-7 BAC;
+	// 8 EF.COM, 9 DG1, DG2 from 10), so the read resumes with a protected
+	// SELECT EF DG2 whose answer comes through GET RESPONSE.
+	withDrop.DropSMAt = 20
+	tests := []struct {
+		name string
+		f    chipsim.Faults
+		// SELECTs sent, GET RESPONSEs sent, GET RESPONSEs after a
+		// protected SELECT.
+		selects, getResponses, protectedGR int
+		quirks                             []string
+	}{
+		// Plain only: SELECT application with P2=0C refused, then with
+		// P2=00; every file is read by short file identifier.
+		{name: "before BAC", f: fci, selects: 2, getResponses: 1, protectedGR: 0,
+			quirks: []string{"select_p2_00"}},
+		// The chip drops SM inside DG2: SELECT application (P2=00 at once,
+		// the reader remembers), BAC, then SELECT EF DG2 under SM.
+		{name: "under BAC secure messaging", f: withDrop, selects: 4, getResponses: 3, protectedGR: 1,
+			quirks: []string{"select_p2_00", "sm_reestablished"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			chip, doc, key := specimenChip(t, chipsim.Config{}, tc.f)
+			rec := &insRecorder{chip: chip}
+			res, err := reader.Read(context.Background(), rec, reader.ReadOptions{BACKeyInfo: key, Rand: newRand(3)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Files) != len(doc.Files) {
+				t.Errorf("%d files read, identity has %d", len(res.Files), len(doc.Files))
+			}
+			for name, want := range doc.Files {
+				f, ok := lds.FileByName(name)
+				if !ok {
+					t.Fatalf("specimen file %q", name)
+				}
+				if got := res.Files[f]; !bytes.Equal(got, want) {
+					t.Errorf("%s: %d bytes, want %d", name, len(got), len(want))
+				}
+			}
+			if !slices.Equal(res.Quirks, tc.quirks) {
+				t.Errorf("quirks %v, want %v", res.Quirks, tc.quirks)
+			}
+			sel, _ := rec.count(insSelect)
+			gr, grSM := rec.count(insGetResponse)
+			if sel != tc.selects || gr != tc.getResponses || grSM != tc.protectedGR {
+				t.Errorf("%d SELECT, %d GET RESPONSE (%d after a protected command), want %d, %d (%d)",
+					sel, gr, grSM, tc.selects, tc.getResponses, tc.protectedGR)
+			}
+			if res.APDUs != len(rec.cmds) {
+				t.Errorf("Result counts %d APDUs, the wire saw %d", res.APDUs, len(rec.cmds))
+			}
+		})
+	}
+}

@@ -291,6 +291,11 @@ func TestReadSelectGetResponse(t *testing.T) {
 
 func TestReadQuirks(t *testing.T) {
 	cardAccessPACE := unhex(t, "3114 3012 060A04007F00070202040202 020102 02010D")
+	// 40 bytes, well formed, without PACE: TerminalAuthenticationInfo
+	// (id-TA, version 1) and ActiveAuthenticationInfo (version 1,
+	// ecdsa-with-SHA256).
+	cardAccessNoPACE := unhex(t, "3126 300D 060804007F00070202 02 020101 "+
+		"3015 0606678108010105 020101 06082A8648CE3D040302")
 	tests := []struct {
 		name      string
 		files     func(map[lds.File][]byte)
@@ -340,9 +345,42 @@ func TestReadQuirks(t *testing.T) {
 			skip:    []lds.File{lds.FileDG3},
 		},
 		{
+			name:    "CardAccess without PACE",
+			files:   func(f map[lds.File][]byte) { f[lds.FileCardAccess] = cardAccessNoPACE },
+			notAuth: []lds.File{lds.FileDG3},
+			skip:    []lds.File{lds.FileDG3},
+		},
+		{
+			// A PACEDomainParameterInfo is under id-PACE but offers
+			// nothing without a PACEInfo.
+			name: "PACE domain parameters only",
+			files: func(f map[lds.File][]byte) {
+				f[lds.FileCardAccess] = unhex(t, "311B 3019 060904007F000702020402 300C 060704007F00070102 02010D")
+			},
+			notAuth: []lds.File{lds.FileDG3},
+			skip:    []lds.File{lds.FileDG3},
+		},
+		{
+			// Not SecurityInfos: the raw file is kept, BAC goes on.
+			name:    "CardAccess malformed",
+			files:   func(f map[lds.File][]byte) { f[lds.FileCardAccess] = element(t, 0x31, 40) },
+			quirks:  []string{"cardaccess_malformed"},
+			notAuth: []lds.File{lds.FileDG3},
+			skip:    []lds.File{lds.FileDG3},
+		},
+		{
+			name: "CardAccess with PACE after garbage",
+			files: func(f map[lds.File][]byte) {
+				f[lds.FileCardAccess] = unhex(t, "3117 3012 060A04007F00070202040202 020102 02010D 0401FF")
+			},
+			quirks:  []string{"cardaccess_malformed"},
+			notAuth: []lds.File{lds.FileDG3},
+			skip:    []lds.File{lds.FileDG3},
+		},
+		{
 			name: "6282 at end of file",
 			files: func(f map[lds.File][]byte) {
-				f[lds.FileCardAccess] = element(t, 0x31, 40)
+				f[lds.FileCardAccess] = cardAccessNoPACE
 			},
 			set:     func(fc *fakeCard) { fc.eof6282 = true },
 			notAuth: []lds.File{lds.FileDG3},
@@ -503,6 +541,16 @@ func TestExtendedLengthParsing(t *testing.T) {
 		{"7F660802020400020208000000", ExtendedLength{Supported: true, MaxNc: 1024, MaxNe: 2048, Source: "EF.ATR/INFO"}},
 		{"470300004041020000", ExtendedLength{Supported: true, Source: "EF.ATR/INFO"}},
 		{"7F66080202FFFF0202FFFF", ExtendedLength{Supported: true, MaxNc: 65535, MaxNe: 65535, Source: "EF.ATR/INFO"}},
+		// What hardware/chipsim generates with extended length: data bytes.
+		{"7F660A020300FFFF0203010000", ExtendedLength{Supported: true, MaxNc: 65535, MaxNe: 65536, Source: "EF.ATR/INFO"}},
+		// Above the largest Ne: capped.
+		{"7F660A02030100040203010004", ExtendedLength{Supported: true, MaxNc: MaxExtendedNe, MaxNe: MaxExtendedNe, Source: "EF.ATR/INFO"}},
+		// Short maxima, but the card capabilities say extended.
+		{"7F6608020200FF020200FF" + "4703000040", ExtendedLength{Supported: true, MaxNc: 255, MaxNe: 255, Source: "EF.ATR/INFO"}},
+		{"4703000000", ExtendedLength{}},
+		{"", ExtendedLength{}},
+		{"0000", ExtendedLength{}},
+		{"FFFFFF", ExtendedLength{}},
 	}
 	for _, tc := range info {
 		got, err := ExtendedLengthFromATRInfo(unhex(t, tc.b))
@@ -510,7 +558,11 @@ func TestExtendedLengthParsing(t *testing.T) {
 			t.Errorf("%s: %+v %v, want %+v", tc.b, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"7F6603020104", "7F66", "7F66080402040002020800", "7F660A020400000002020800"} {
+	for _, bad := range []string{"7F6603020104", "7F66", "7F66080402040002020800", "7F660A020400000002020800",
+		"7F66080202040002020800" + "01", // a truncated object after 7F66
+		"7F6606020100020100",            // a maximum of 0
+		"00FF",                          // mixed padding
+	} {
 		if _, err := ExtendedLengthFromATRInfo(unhex(t, bad)); !errors.Is(err, ErrATR) {
 			t.Errorf("EF.ATR/INFO %s: %v, want ErrATR", bad, err)
 		}

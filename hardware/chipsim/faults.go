@@ -49,6 +49,15 @@ type Faults struct {
 	// chips do.
 	SelectGetResponse bool
 
+	// SelectNeedsFCI: every SELECT with P2 0C (no response data) is
+	// answered 6A86 (incorrect P1-P2) and selects nothing, as on chips
+	// that only know P2 00/04: the reader must select again with P2 00
+	// and Le and take the FCP it gets. It covers SELECT by DF name and
+	// of the master file too, not only of EFs, because a reader that reads
+	// by short file identifier never selects an EF. Together with
+	// SelectGetResponse the FCP then comes through 61xx and GET RESPONSE.
+	SelectNeedsFCI bool
+
 	// CapLe: READ BINARY never returns more than this many data bytes,
 	// whatever Le asks, and says 9000.
 	CapLe int

@@ -207,6 +207,55 @@ func TestFaultSelectGetResponse(t *testing.T) {
 	})
 }
 
+func TestFaultSelectNeedsFCI(t *testing.T) {
+	t.Run("plain", func(t *testing.T) {
+		c := newChip(t, Config{}, WithFaults(Faults{SelectNeedsFCI: true}))
+		steps := []struct{ cmd, want string }{
+			{"00A4020002011C00", "620A8001138201018302011C9000"}, // EF.CardAccess in the master file
+			{selectApp, "6A86"},
+			{"00B0000001", "319000"}, // the refused SELECT changed nothing
+			{"00A4020C02011C", "6A86"},
+			{"00A4000C023F00", "6A86"},
+			{"00A4040007A000000247100100", "620C8201388407A00000024710019000"},
+			{"00A4020002011E00", "6982"}, // in the application now: COM needs BAC
+			{"00A4020402010100", "6982"},
+		}
+		for _, s := range steps {
+			if got := tx(t, c, s.cmd); got != s.want {
+				t.Fatalf("%s: got %s want %s", s.cmd, got, s.want)
+			}
+		}
+	})
+	t.Run("with GET RESPONSE", func(t *testing.T) {
+		c := newChip(t, Config{}, WithFaults(Faults{SelectNeedsFCI: true, SelectGetResponse: true}))
+		steps := []struct{ cmd, want string }{
+			{selectApp, "6A86"},
+			{"00A4040007A000000247100100", "610E"},
+			{"00C000000E", "620C8201388407A00000024710019000"},
+		}
+		for _, s := range steps {
+			if got := tx(t, c, s.cmd); got != s.want {
+				t.Fatalf("%s: got %s want %s", s.cmd, got, s.want)
+			}
+		}
+	})
+	t.Run("secure messaging", func(t *testing.T) {
+		c := newChip(t, Config{}, WithFaults(Faults{SelectNeedsFCI: true}))
+		tx(t, c, "00A4040007A000000247100100")
+		tm := setVecSession(t, c)
+		// The refusal is protected (DO99 6A86 and DO8E) and keeps the session.
+		if d, sw := tm.sm(t, c, "00A4020C", hx(t, "011E"), -1); sw != 0x6A86 || len(d) != 0 {
+			t.Fatalf("%X %04X", d, sw)
+		}
+		if d, sw := tm.sm(t, c, "00A40200", hx(t, "011E"), 0); sw != 0x9000 || up(d) != "620A8001168201018302011E" {
+			t.Fatalf("%X %04X", d, sw)
+		}
+		if d, sw := tm.sm(t, c, "00B00000", nil, 4); sw != 0x9000 || up(d) != "60145F01" {
+			t.Fatalf("%X %04X", d, sw)
+		}
+	})
+}
+
 func TestFaultCapLeAndWrongLength(t *testing.T) {
 	dg2 := pattern(40000)
 	tests := []struct {

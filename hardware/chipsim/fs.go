@@ -100,6 +100,9 @@ func (c *Chip) selectFile(cmd command) result {
 	default:
 		return status(swWrongP1P2)
 	}
+	if !wantFCP && c.faults.SelectNeedsFCI {
+		return status(swWrongP1P2) // before anything is selected
+	}
 	switch cmd.p1 {
 	case 0x04:
 		if len(cmd.data) == 0 {

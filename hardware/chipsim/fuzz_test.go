@@ -45,7 +45,7 @@ func FuzzTransmit(f *testing.F) {
 			cfg = Config{ExtendedLength: true, EOFWarning: true, KeepSessionOnPlain: true}
 		case 4:
 			faults = Faults{TearAfter: 6, CorruptMACAt: 2, UnprotectedErrors: true, DropSMAt: 5,
-				PlainSuccessAt: 3, OmitDO99: true, SelectGetResponse: true, CapLe: 17, WrongLengthAbove: 200}
+				PlainSuccessAt: 3, OmitDO99: true, SelectGetResponse: true, SelectNeedsFCI: true, CapLe: 17, WrongLengthAbove: 200}
 		case 5:
 			cfg = Config{RequireBAC: new(false), MaxResponse: 33}
 			faults = Faults{SelectGetResponse: true}
