@@ -1,0 +1,291 @@
+package inspect
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"borderid/reader"
+	"borderid/reader/lds"
+	"borderid/reader/mrz"
+)
+
+// Input is what Assemble needs: the reader that was used, what was read
+// and what the guard supplied.
+type Input struct {
+	ReaderName string
+	ATR        []byte
+	Result     *reader.Result
+	// Given holds the MRZ fields the guard supplied for access control: the
+	// document number and the dates of birth and expiry (YYMMDD). When the
+	// guard supplied whole MRZ lines, GivenMRZ holds them as well and every
+	// field of DG1 is compared with them.
+	GivenDocNumber, GivenDOB, GivenDOE string
+	GivenMRZ                           *mrz.MRZ
+	Now                                time.Time
+}
+
+// Assembled is a report together with the parsed pieces a caller may want
+// to keep (the face image for --out, for instance).
+type Assembled struct {
+	Report *Report
+	DG1    *lds.DG1
+	DG2    *lds.DG2
+}
+
+// Assemble builds the inspection report of a read. It never fails: what
+// cannot be parsed becomes a failed or not-done check with a reason.
+func Assemble(in Input) *Assembled {
+	res := in.Result
+	r := &Report{
+		Reader:           ReaderInfo{Name: in.ReaderName, ATR: strings.ToUpper(hex.EncodeToString(in.ATR))},
+		AccessControl:    res.AccessControl,
+		AccessParams:     AccessParams{Cipher: "3DES"},
+		Files:            map[string]FileInfo{},
+		Checks:           map[string]Check{},
+		Quirks:           []string{},
+		APDUs:            res.APDUs,
+		BytesTransferred: res.Bytes,
+		DurationMS:       ms(res.Duration),
+	}
+	out := &Assembled{Report: r}
+	addQuirks := func(qs ...string) {
+		for _, q := range qs {
+			if !slices.Contains(r.Quirks, q) {
+				r.Quirks = append(r.Quirks, q)
+			}
+		}
+	}
+	addQuirks(res.Quirks...)
+
+	for f, b := range res.Files {
+		if !reportable(f) {
+			continue
+		}
+		sum := sha256.Sum256(b)
+		r.Files[f.String()] = FileInfo{Size: len(b), SHA256: hex.EncodeToString(sum[:])}
+	}
+
+	// DG1: the document as the chip holds it.
+	var dg1 *lds.DG1
+	if b, ok := res.Files[lds.FileDG1]; ok {
+		d, err := lds.ParseDG1(b)
+		if err == nil {
+			dg1 = d
+		} else {
+			r.Checks[CheckMRZConsistency] = Check{Result: Fail, Reason: "dg1_malformed", Detail: err.Error()}
+		}
+	} else {
+		r.Checks[CheckMRZConsistency] = Check{Result: Fail, Reason: "dg1_missing", Detail: "the chip holds no readable DG1"}
+	}
+	out.DG1 = dg1
+	if dg1 != nil {
+		d := document(dg1.MRZ, in.Now)
+		r.Document = &d
+		r.Checks[CheckMRZConsistency] = mrzConsistency(dg1.MRZ, in)
+		r.Checks[CheckExpiry] = expiry(dg1.MRZ, in.Now)
+	} else {
+		r.Checks[CheckExpiry] = Check{Result: NotDone, Reason: "dg1_unavailable", Detail: "no date of expiry could be read from the chip"}
+	}
+
+	// DG2: the face, measured from the image bytes.
+	if b, ok := res.Files[lds.FileDG2]; ok {
+		d, err := lds.ParseDG2(b)
+		if err != nil {
+			addQuirks("dg2_malformed")
+		} else {
+			out.DG2 = d
+			addQuirks(d.Quirks...)
+			if len(d.Faces) > 0 && d.Faces[0].Format != lds.ImageUnknown {
+				f := d.Faces[0]
+				r.Face = &Face{Format: f.Format.String(), Width: f.Width, Height: f.Height, Bytes: len(f.Image)}
+			}
+		}
+	}
+
+	r.Checks[CheckDGHashes] = dgHashes(res.Files)
+	r.Checks[CheckPassiveAuth] = Check{Result: NotDone, Reason: "no_trust_store",
+		Detail: "the SOD signature and its certificate path are not verified by this version"}
+	r.Checks[CheckChipAuth] = offered(res.Files, lds.FileDG14, "chip authentication")
+	r.Checks[CheckActiveAuth] = offered(res.Files, lds.FileDG15, "active authentication")
+	r.Checks[CheckTerminalAuth] = terminalAuth(res)
+	r.Checks[CheckStatus] = Check{Result: NotDone, Reason: "no_status_source", Detail: "no registry or partner was asked"}
+	r.Checks[CheckBiometric] = Check{Result: NotDone, Reason: "no_live_capture", Detail: "no live face was captured to compare"}
+
+	r.Verdict = verdict(r.Checks)
+	return out
+}
+
+// reportable reports whether the contract's `files` object names f
+// (EF.ATR/INFO is read for its length limits but is not part of it).
+func reportable(f lds.File) bool { return f != lds.FileATRInfo }
+
+func document(m *mrz.MRZ, now time.Time) Document {
+	return Document{
+		Type:           m.DocumentCode,
+		IssuingState:   m.IssuingState,
+		DocumentNumber: m.DocumentNumber,
+		Surname:        m.Surname,
+		GivenNames:     m.GivenNames,
+		Nationality:    m.Nationality,
+		DateOfBirth:    m.BirthDate(now).String(),
+		Sex:            m.Sex,
+		DateOfExpiry:   m.ExpiryDate().String(),
+		OptionalData:   strings.TrimSpace(strings.Join(nonEmpty(m.OptionalData, m.OptionalData2), " ")),
+	}
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// mrzConsistency compares DG1 with what the guard supplied and checks
+// DG1's own check digits. BAC succeeding proves only that the chip's BAC
+// key matches the guard's fields; a chip can hold a DG1 that disagrees.
+func mrzConsistency(m *mrz.MRZ, in Input) Check {
+	var diffs []string
+	if in.GivenMRZ != nil {
+		if in.GivenMRZ.Raw != m.Raw {
+			diffs = append(diffs, mrzFieldDiffs(in.GivenMRZ, m)...)
+		}
+	} else {
+		if norm(in.GivenDocNumber) != norm(m.DocumentNumber) {
+			diffs = append(diffs, "document number")
+		}
+		if in.GivenDOB != m.DateOfBirth {
+			diffs = append(diffs, "date of birth")
+		}
+		if in.GivenDOE != m.DateOfExpiry {
+			diffs = append(diffs, "date of expiry")
+		}
+	}
+	if len(diffs) > 0 {
+		return Check{Result: Fail, Reason: "dg1_mrz_mismatch", Detail: "DG1 differs from the MRZ supplied in: " + strings.Join(diffs, ", ")}
+	}
+	if err := m.Verify(); err != nil {
+		return Check{Result: Fail, Reason: "dg1_check_digit", Detail: err.Error()}
+	}
+	var notes []string
+	if d := m.BirthDate(in.Now); d.Partial() {
+		notes = append(notes, fmt.Sprintf("the date of birth is partial (%s): the MRZ leaves the day or month unknown", d))
+	}
+	return Check{Result: Pass, Detail: strings.Join(notes, "; ")}
+}
+
+func mrzFieldDiffs(a, b *mrz.MRZ) []string {
+	var d []string
+	cmp := func(name, x, y string) {
+		if x != y {
+			d = append(d, name)
+		}
+	}
+	cmp("document type", a.DocumentCode, b.DocumentCode)
+	cmp("issuing state", a.IssuingState, b.IssuingState)
+	cmp("document number", a.DocumentNumber, b.DocumentNumber)
+	cmp("surname", a.Surname, b.Surname)
+	cmp("given names", a.GivenNames, b.GivenNames)
+	cmp("nationality", a.Nationality, b.Nationality)
+	cmp("date of birth", a.DateOfBirth, b.DateOfBirth)
+	cmp("sex", a.Sex, b.Sex)
+	cmp("date of expiry", a.DateOfExpiry, b.DateOfExpiry)
+	cmp("optional data", a.OptionalData+a.OptionalData2, b.OptionalData+b.OptionalData2)
+	if len(d) == 0 {
+		d = append(d, "check digits or fillers")
+	}
+	return d
+}
+
+func norm(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "<", "")) }
+
+func expiry(m *mrz.MRZ, now time.Time) Check {
+	d := m.ExpiryDate()
+	if !d.Known() || d.Partial() {
+		return Check{Result: NotDone, Reason: "expiry_date_partial", Detail: fmt.Sprintf("the date of expiry %q is partial", d)}
+	}
+	// A document is valid through its date of expiry.
+	end := time.Date(d.Year, time.Month(d.Month), d.Day+1, 0, 0, 0, 0, time.UTC)
+	if !now.Before(end) {
+		return Check{Result: Fail, Reason: "expired", Detail: "the document expired on " + d.String()}
+	}
+	return Check{Result: Pass, Detail: "valid until " + d.String()}
+}
+
+// dgHashes compares every data group read with its hash in EF.SOD. It says
+// only that the files match the SOD; that the SOD is the issuer's is
+// passive authentication's question.
+func dgHashes(files map[lds.File][]byte) Check {
+	b, ok := files[lds.FileSOD]
+	if !ok {
+		return Check{Result: NotDone, Reason: "no_sod", Detail: "the chip holds no readable EF.SOD"}
+	}
+	sod, err := lds.ParseSOD(b)
+	if err != nil {
+		return Check{Result: Fail, Reason: "sod_malformed", Detail: err.Error()}
+	}
+	h := sod.SecurityObject.Hash
+	if h == 0 || !h.Available() {
+		return Check{Result: Fail, Reason: "unsupported_hash", Detail: "EF.SOD names a hash algorithm borderid does not know"}
+	}
+	var checked []string
+	for _, f := range lds.Files(files).DataGroups() {
+		want, ok := sod.SecurityObject.DataGroupHashes[f.DataGroup()]
+		if !ok {
+			return Check{Result: Fail, Reason: "dg_not_in_sod_" + strings.ToLower(f.String()), Detail: f.String() + " was read but EF.SOD holds no hash for it"}
+		}
+		hh := h.New()
+		hh.Write(files[f])
+		if !bytes.Equal(hh.Sum(nil), want) {
+			return Check{Result: Fail, Reason: "hash_mismatch_" + strings.ToLower(f.String()), Detail: f.String() + " does not match its hash in EF.SOD"}
+		}
+		checked = append(checked, f.String())
+	}
+	return Check{Result: Pass, Detail: fmt.Sprintf("%s match EF.SOD (%v)", strings.Join(checked, ", "), h)}
+}
+
+func offered(files map[lds.File][]byte, f lds.File, what string) Check {
+	if _, ok := files[f]; ok {
+		return Check{Result: NotDone, Reason: "not_implemented", Detail: "the chip offers " + what + " (" + f.String() + "); this version does not run it"}
+	}
+	return Check{Result: NotDone, Reason: "not_offered", Detail: "the chip has no " + f.String()}
+}
+
+func terminalAuth(res *reader.Result) Check {
+	var locked []string
+	for _, f := range res.NotAuthorised {
+		locked = append(locked, f.String())
+	}
+	if len(locked) > 0 {
+		return Check{Result: NotAuthorised, Reason: "no_terminal_certificates",
+			Detail: strings.Join(locked, ", ") + " need terminal authentication, which this version does not run"}
+	}
+	return Check{Result: NotDone, Reason: "not_required", Detail: "the chip lists no data groups that need it"}
+}
+
+// verdict: any failed check rejects; genuine and authentic_data need
+// passive authentication, so without it the best is suspect.
+func verdict(checks map[string]Check) Verdict {
+	for _, c := range checks {
+		if c.Result == Fail {
+			return Rejected
+		}
+	}
+	pa := checks[CheckPassiveAuth].Result == Pass
+	chip := checks[CheckChipAuth].Result == Pass || checks[CheckActiveAuth].Result == Pass
+	switch {
+	case pa && chip:
+		return Genuine
+	case pa:
+		return AuthenticData
+	}
+	return Suspect
+}
