@@ -1,0 +1,44 @@
+# borderid: two commands matter — `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/borderid
+HOME_DIR ?= $(CURDIR)/var
+export BORDERID_HOME ?= $(HOME_DIR)
+
+.PHONY: all build run test test-short vet fmt fuzz bench pcscd clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/borderid
+
+# pcscd with the vpcd virtual readers; one per machine, started once.
+pcscd:
+	@scripts/pcscd-up
+
+# The demo of the main job: a software passport chip is put into a virtual
+# reader through pcscd and read with `borderid read`, which prints the report.
+run: build pcscd
+	@scripts/demo $(BIN)
+
+# Everything, against the real components (pcscd + vpcd).
+test: pcscd vet
+	$(GO) test -count=1 -timeout 15m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+# Short run of every fuzz target (FUZZTIME per target).
+FUZZTIME ?= 10s
+fuzz:
+	@scripts/fuzz-all $(FUZZTIME)
+
+bench: build pcscd
+	$(GO) test -run '^$$' -bench . -benchmem ./reader/... ./hardware/... ./internal/... ./cmd/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"borderid/hardware/pcsc"
+	"borderid/inspect"
+	"borderid/reader"
+	"borderid/reader/lds"
+	"borderid/reader/mrz"
+)
+
+const readUsage = `read [--reader NAME] (--mrz LINES|- | --doc N --dob YYMMDD --exp YYMMDD) [--json] [--out DIR]
+
+Reads the passport chip on a PC/SC reader (the first reader with a card, or
+--reader NAME) and prints the inspection report. The access key comes from the
+MRZ: --mrz - reads the MRZ lines from standard input so they stay out of the
+process list.`
+
+// virtualPrefix names the readers of the vpcd driver: they accept chips
+// from the network, so a station refuses them unless told otherwise.
+const virtualPrefix = "Virtual PCD"
+
+type readFlags struct {
+	reader       string
+	doc, dob     string
+	exp          string
+	mrzArg       string
+	json         bool
+	out          string
+	allowVirtual bool
+	wait         time.Duration
+	quiet        bool
+}
+
+func cmdRead(ctx context.Context, e *env, args []string) error {
+	var f readFlags
+	fs := newFlagSet(e, "read", readUsage)
+	fs.StringVar(&f.reader, "reader", "", "PC/SC reader `NAME` (default: the first reader with a card)")
+	fs.StringVar(&f.doc, "doc", "", "document `NUMBER` as printed in the MRZ")
+	fs.StringVar(&f.dob, "dob", "", "date of birth `YYMMDD`")
+	fs.StringVar(&f.exp, "exp", "", "date of expiry `YYMMDD`")
+	fs.StringVar(&f.mrzArg, "mrz", "", "the MRZ `LINES`, or - to read them from standard input")
+	fs.BoolVar(&f.json, "json", false, "print the inspection report as JSON (docs/report.schema.json)")
+	fs.StringVar(&f.out, "out", "", "write the files as read (and face.jpg/face.jp2) to `DIR`: biometric data")
+	fs.BoolVar(&f.allowVirtual, "allow-virtual", false, "accept virtual readers (vpcd), which take chips from the network")
+	fs.DurationVar(&f.wait, "wait", 60*time.Second, "how long to wait for a card to be placed")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress on standard error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	key, err := accessKey(e, &f)
+	if err != nil {
+		return err
+	}
+	if f.reader != "" && isVirtual(f.reader) && !f.allowVirtual {
+		return usagef("%q is a virtual reader: it accepts chips from the network; pass --allow-virtual to use it", f.reader)
+	}
+
+	pc, err := pcsc.EstablishContext()
+	if err != nil {
+		return fmt.Errorf("cannot reach the card reader service: %w", err)
+	}
+	defer pc.Release()
+
+	name, err := chooseReader(ctx, e, pc, &f)
+	if err != nil {
+		return err
+	}
+	card, err := pc.Connect(name, pcsc.ShareExclusive, pcsc.ProtocolT0|pcsc.ProtocolT1)
+	if err != nil {
+		return fmt.Errorf("cannot connect to the chip on %q: %w", name, err)
+	}
+	// Reset on the way out: the chip's secure messaging session must not
+	// outlive this read.
+	defer card.Disconnect(pcsc.ResetCard)
+
+	p := newProgress(e.stderr, f.quiet || f.json && !isTerminal(e.stderr))
+	res, err := reader.Read(ctx, card, reader.ReadOptions{
+		BACKeyInfo: key.info,
+		Rand:       rand.Reader,
+		Progress:   p.update,
+		Logger:     e.log,
+		ATR:        card.ATR(),
+	})
+	p.done()
+	if err != nil {
+		return explainReadError(err)
+	}
+	a := inspect.Assemble(inspect.Input{
+		ReaderName: name, ATR: card.ATR(), Result: res,
+		GivenDocNumber: key.doc, GivenDOB: key.dob, GivenDOE: key.doe, GivenMRZ: key.mrz,
+		Now: time.Now(),
+	})
+	if f.out != "" {
+		if err := writeOut(e, f.out, res.Files, a.DG2); err != nil {
+			return err
+		}
+	}
+	if f.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(a.Report)
+	}
+	printHuman(e.stdout, a.Report)
+	return nil
+}
+
+// key is the access key and what the guard supplied, for the consistency check.
+type key struct {
+	info          string
+	doc, dob, doe string
+	mrz           *mrz.MRZ
+}
+
+func accessKey(e *env, f *readFlags) (*key, error) {
+	partial := f.doc != "" || f.dob != "" || f.exp != ""
+	switch {
+	case f.mrzArg != "" && partial:
+		return nil, usagef("give either --mrz or --doc/--dob/--exp, not both")
+	case f.mrzArg == "" && !partial:
+		return nil, usagef("the chip's access key is missing: give --mrz - (MRZ lines on standard input) or --doc, --dob and --exp")
+	case f.mrzArg != "":
+		text := f.mrzArg
+		if text == "-" {
+			b, err := io.ReadAll(io.LimitReader(e.stdin, 4096))
+			if err != nil {
+				return nil, fmt.Errorf("reading the MRZ from standard input: %w", err)
+			}
+			text = string(b)
+		}
+		m, err := mrz.Parse(text)
+		if err != nil {
+			return nil, usagef("the MRZ cannot be used: %v", err)
+		}
+		if err := m.Verify(); err != nil {
+			fmt.Fprintf(e.stderr, "warning: the MRZ given fails a check digit (%v); the chip will likely refuse it\n", err)
+		}
+		return &key{info: m.KeySeedInfo(), doc: m.DocumentNumber, dob: m.DateOfBirth, doe: m.DateOfExpiry, mrz: m}, nil
+	}
+	if f.doc == "" || f.dob == "" || f.exp == "" {
+		return nil, usagef("--doc, --dob and --exp go together")
+	}
+	info, err := mrz.BACKeyInfo(strings.ToUpper(f.doc), f.dob, f.exp)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return &key{info: info, doc: strings.ToUpper(f.doc), dob: f.dob, doe: f.exp}, nil
+}
+
+func isVirtual(name string) bool { return strings.HasPrefix(name, virtualPrefix) }
+
+// chooseReader returns --reader if it exists, else waits for a card in any
+// acceptable reader.
+func chooseReader(ctx context.Context, e *env, pc *pcsc.Context, f *readFlags) (string, error) {
+	names, err := pc.ListReaders()
+	if err != nil && !errors.Is(err, pcsc.ErrNoReaders) {
+		return "", fmt.Errorf("listing card readers: %w", err)
+	}
+	var candidates []string
+	if f.reader != "" {
+		if !slices.Contains(names, f.reader) {
+			return "", fmt.Errorf("no reader named %q (readers: %s)", f.reader, listOrNone(names))
+		}
+		candidates = []string{f.reader}
+	} else {
+		for _, n := range names {
+			if !isVirtual(n) || f.allowVirtual {
+				candidates = append(candidates, n)
+			}
+		}
+		if len(candidates) == 0 {
+			if len(names) > 0 {
+				return "", fmt.Errorf("no card reader but virtual ones (%s); pass --allow-virtual to use them", listOrNone(names))
+			}
+			return "", errors.New("no card reader is connected")
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, f.wait)
+	defer cancel()
+	// Say what we wait for only if the card is not there already.
+	quick, qcancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	name, err := pc.WaitForCard(quick, candidates)
+	qcancel()
+	if err == nil {
+		return name, nil
+	}
+	if !f.quiet {
+		fmt.Fprintf(e.stderr, "Place the passport on the reader (%s)...\n", strings.Join(candidates, ", "))
+	}
+	name, err = pc.WaitForCard(wctx, candidates)
+	if err != nil {
+		if ctx.Err() == nil && wctx.Err() != nil {
+			return "", fmt.Errorf("no passport was placed on the reader within %v", f.wait)
+		}
+		return "", fmt.Errorf("waiting for a passport: %w", err)
+	}
+	return name, nil
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return `"` + strings.Join(names, `", "`) + `"`
+}
+
+// explainReadError turns the reader's typed errors into what a guard can act on.
+func explainReadError(err error) error {
+	switch {
+	case errors.Is(err, reader.ErrBACFailed):
+		return fmt.Errorf("access denied: the chip refused the MRZ data (document number, date of birth, date of expiry); check them against the data page: %w", err)
+	case errors.Is(err, pcsc.ErrCardRemoved), errors.Is(err, pcsc.ErrNoCard):
+		return fmt.Errorf("the passport left the reader during the read; place it again and hold it still: %w", err)
+	case errors.Is(err, reader.ErrSMDropped):
+		return fmt.Errorf("the chip dropped the secure channel twice; no data from it is used: %w", err)
+	case errors.Is(err, reader.ErrSecureMessaging):
+		return fmt.Errorf("the chip's answer failed the secure messaging checks; no data from it is used: %w", err)
+	}
+	return fmt.Errorf("the chip could not be read: %w", err)
+}
+
+// writeOut writes the files as read and the face image. The folder holds
+// biometric data; it is created private and the user is told.
+func writeOut(e *env, dir string, files map[lds.File][]byte, dg2 *lds.DG2) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for f, b := range files {
+		if err := writePrivate(filepath.Join(dir, f.String()), b); err != nil {
+			return err
+		}
+	}
+	if dg2 != nil && len(dg2.Faces) > 0 {
+		face := dg2.Faces[0]
+		name := "face.jpg"
+		if face.Format == lds.ImageJPEG2000 {
+			name = "face.jp2"
+		}
+		if face.Format != lds.ImageUnknown {
+			if err := writePrivate(filepath.Join(dir, name), face.Image); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(e.stderr, "warning: %s now holds biometric data (the face image) of the holder; keep it private and delete it when done\n", dir)
+	return nil
+}
+
+func writePrivate(path string, b []byte) error {
+	return os.WriteFile(path, b, 0o600)
+}
+
+// progress prints how far the read has come on standard error.
+type progress struct {
+	w     io.Writer
+	off   bool
+	tty   bool
+	last  string
+	lastN int
+}
+
+func newProgress(w io.Writer, off bool) *progress {
+	return &progress{w: w, off: off, tty: isTerminal(w)}
+}
+
+func (p *progress) update(file string, read, total int) {
+	if p.off {
+		return
+	}
+	if p.tty {
+		if total > 0 {
+			fmt.Fprintf(p.w, "\rReading %-10s %6d / %6d bytes", file, read, total)
+		} else {
+			fmt.Fprintf(p.w, "\rReading %-10s %6d bytes         ", file, read)
+		}
+		return
+	}
+	// Not a terminal: one line per file, when it is complete.
+	if total > 0 && read >= total && file != p.last {
+		fmt.Fprintf(p.w, "read %s (%d bytes)\n", file, total)
+		p.last = file
+	}
+}
+
+func (p *progress) done() {
+	if !p.off && p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+var verdictText = map[inspect.Verdict]string{
+	inspect.Genuine:       "GENUINE (green): data signed by the issuer, chip proven",
+	inspect.AuthenticData: "AUTHENTIC DATA (amber): data signed by the issuer, chip not proven",
+	inspect.Suspect:       "SUSPECT (amber): the document could not be fully verified",
+	inspect.Rejected:      "REJECTED (red): a check failed",
+}
+
+// printHuman prints the report for a person at a border post.
+func printHuman(w io.Writer, r *inspect.Report) {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	fmt.Fprintf(bw, "Verdict    %s\n\n", verdictText[r.Verdict])
+	if d := r.Document; d != nil {
+		fmt.Fprintf(bw, "Document   %s  %s  no. %s\n", d.Type, d.IssuingState, d.DocumentNumber)
+		fmt.Fprintf(bw, "Holder     %s, %s\n", d.Surname, d.GivenNames)
+		fmt.Fprintf(bw, "           sex %s  born %s  nationality %s\n", d.Sex, d.DateOfBirth, d.Nationality)
+		fmt.Fprintf(bw, "Expires    %s\n", d.DateOfExpiry)
+	} else {
+		fmt.Fprintln(bw, "Document   DG1 could not be read: no holder data")
+	}
+	if r.Face != nil {
+		fmt.Fprintf(bw, "Face       %s %dx%d, %d bytes\n", r.Face.Format, r.Face.Width, r.Face.Height, r.Face.Bytes)
+	}
+	fmt.Fprintln(bw, "\nChecks")
+	names := make([]string, 0, len(r.Checks))
+	for n := range r.Checks {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		c := r.Checks[n]
+		line := fmt.Sprintf("  %-24s %-15s %s", n, c.Result, c.Reason)
+		switch {
+		case c.Reason != "" && c.Detail != "":
+			line += ": " + c.Detail
+		case c.Detail != "":
+			line += c.Detail
+		}
+		fmt.Fprintln(bw, strings.TrimRight(line, " "))
+	}
+	quirks := "none"
+	if len(r.Quirks) > 0 {
+		quirks = strings.Join(r.Quirks, ", ")
+	}
+	fmt.Fprintf(bw, "\nQuirks     %s\n", quirks)
+	files := make([]string, 0, len(r.Files))
+	total := 0
+	for n, fi := range r.Files {
+		files = append(files, n)
+		total += fi.Size
+	}
+	slices.SortFunc(files, func(a, b string) int { return fileOrder(a) - fileOrder(b) })
+	fmt.Fprintf(bw, "Files      %s (%d bytes)\n", strings.Join(files, " "), total)
+	fmt.Fprintf(bw, "Access     %s, %s secure messaging\n", r.AccessControl, r.AccessParams.Cipher)
+	fmt.Fprintf(bw, "Reader     %s (ATR %s)\n", r.Reader.Name, r.Reader.ATR)
+	fmt.Fprintf(bw, "Read       %d APDUs, %d bytes in %d ms\n", r.APDUs, r.BytesTransferred, r.DurationMS)
+}
+
+func fileOrder(name string) int {
+	if f, ok := lds.FileByName(name); ok {
+		return int(f)
+	}
+	return 1 << 10
+}
