@@ -5,9 +5,13 @@ BIN   := bin/borderid
 HOME_DIR ?= $(CURDIR)/var
 export BORDERID_HOME ?= $(HOME_DIR)
 
-.PHONY: all build run test test-short vet fmt fuzz bench pcscd clean
+.PHONY: all setup build run test test-short vet fmt fuzz bench bench-read pcscd clean
 
 all: build
+
+# Debian packages (as root) and Go modules, when missing.
+setup:
+	@scripts/setup
 
 build:
 	$(GO) build -o $(BIN) ./cmd/borderid
@@ -18,7 +22,7 @@ pcscd:
 
 # The demo of the main job: a software passport chip is put into a virtual
 # reader through pcscd and read with `borderid read`, which prints the report.
-run: build pcscd
+run: setup build pcscd
 	@scripts/demo $(BIN)
 
 # Everything, against the real components (pcscd + vpcd).
@@ -39,6 +43,10 @@ fuzz:
 
 bench: build pcscd
 	$(GO) test -run '^$$' -bench . -benchmem ./reader/... ./hardware/... ./internal/... ./cmd/...
+
+# The numbers of BENCHMARKS.md "Reading a chip".
+bench-read: pcscd
+	@scripts/bench-read
 
 clean:
 	rm -rf bin
