@@ -9,6 +9,7 @@ require (
 )
 
 require (
+	filippo.io/bigmod v0.1.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
