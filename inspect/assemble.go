@@ -153,6 +153,17 @@ func nonEmpty(ss ...string) []string {
 // DG1's own check digits. BAC succeeding proves only that the chip's BAC
 // key matches the guard's fields; a chip can hold a DG1 that disagrees.
 func mrzConsistency(m *mrz.MRZ, in Input) Check {
+	var notes []string
+	if d := m.BirthDate(in.Now); d.Partial() {
+		notes = append(notes, fmt.Sprintf("the date of birth is partial (%q): the MRZ leaves the day, month or year unknown", d))
+	}
+	if d := m.ExpiryDate(); d.Partial() {
+		notes = append(notes, fmt.Sprintf("the date of expiry is partial (%q)", d))
+	}
+	withNotes := func(c Check) Check {
+		c.Detail = strings.Join(append(nonEmpty(c.Detail), notes...), "; ")
+		return c
+	}
 	var diffs []string
 	if in.GivenMRZ != nil {
 		if in.GivenMRZ.Raw != m.Raw {
@@ -170,16 +181,20 @@ func mrzConsistency(m *mrz.MRZ, in Input) Check {
 		}
 	}
 	if len(diffs) > 0 {
-		return Check{Result: Fail, Reason: "dg1_mrz_mismatch", Detail: "DG1 differs from the MRZ supplied in: " + strings.Join(diffs, ", ")}
+		return withNotes(Check{Result: Fail, Reason: "dg1_mrz_mismatch", Detail: "DG1 differs from the MRZ supplied in: " + strings.Join(diffs, ", ")})
 	}
 	if err := m.Verify(); err != nil {
-		return Check{Result: Fail, Reason: "dg1_check_digit", Detail: err.Error()}
+		return withNotes(Check{Result: Fail, Reason: "dg1_check_digit", Detail: "DG1 fails its check digits: " + strings.Join(fieldNames(m), ", ")})
 	}
-	var notes []string
-	if d := m.BirthDate(in.Now); d.Partial() {
-		notes = append(notes, fmt.Sprintf("the date of birth is partial (%s): the MRZ leaves the day or month unknown", d))
+	return withNotes(Check{Result: Pass})
+}
+
+func fieldNames(m *mrz.MRZ) []string {
+	var out []string
+	for _, f := range m.Failed() {
+		out = append(out, strings.ReplaceAll(f.String(), "_", " "))
 	}
-	return Check{Result: Pass, Detail: strings.Join(notes, "; ")}
+	return out
 }
 
 func mrzFieldDiffs(a, b *mrz.MRZ) []string {
@@ -220,9 +235,13 @@ func expiry(m *mrz.MRZ, now time.Time) Check {
 	return Check{Result: Pass, Detail: "valid until " + d.String()}
 }
 
-// dgHashes compares every data group read with its hash in EF.SOD. It says
-// only that the files match the SOD; that the SOD is the issuer's is
-// passive authentication's question.
+// dgHashes compares every data group read with its hash in EF.SOD, and
+// requires every group EF.SOD lists to have been read, except DG3 and DG4,
+// which need terminal authentication. A group that went missing (the
+// chip, or something between it and the reader, said "not found" or "not
+// allowed") would otherwise hide data or the key of chip or active
+// authentication without a trace. It says only that the files match the
+// SOD; that the SOD is the issuer's is passive authentication's question.
 func dgHashes(files map[lds.File][]byte) Check {
 	b, ok := files[lds.FileSOD]
 	if !ok {
@@ -248,6 +267,16 @@ func dgHashes(files map[lds.File][]byte) Check {
 			return Check{Result: Fail, Reason: "hash_mismatch_" + strings.ToLower(f.String()), Detail: f.String() + " does not match its hash in EF.SOD"}
 		}
 		checked = append(checked, f.String())
+	}
+	for _, n := range sod.SecurityObject.DataGroups() {
+		if n == 3 || n == 4 {
+			continue
+		}
+		f := lds.FileDG1 + lds.File(n-1)
+		if _, ok := files[f]; !ok {
+			return Check{Result: Fail, Reason: "dg_missing_" + strings.ToLower(f.String()),
+				Detail: "EF.SOD lists " + f.String() + " but it could not be read"}
+		}
 	}
 	return Check{Result: Pass, Detail: fmt.Sprintf("%s match EF.SOD (%v)", strings.Join(checked, ", "), h)}
 }

@@ -141,6 +141,13 @@ func TestAssembleRefusals(t *testing.T) {
 			check: "data_group_hashes", result: inspect.Fail, reason: "dg_not_in_sod_dg15", verdict: inspect.Rejected,
 		},
 		{
+			name: "a DG listed in EF.SOD went missing",
+			change: func(r *reader.Result, _ *inspect.Input) {
+				delete(r.Files, lds.FileDG11)
+			},
+			check: "data_group_hashes", result: inspect.Fail, reason: "dg_missing_dg11", verdict: inspect.Rejected,
+		},
+		{
 			name:   "no SOD",
 			change: func(r *reader.Result, _ *inspect.Input) { delete(r.Files, lds.FileSOD) },
 			check:  "data_group_hashes", result: inspect.NotDone, reason: "no_sod", verdict: inspect.Suspect,
@@ -222,8 +229,30 @@ func TestAssembleDates(t *testing.T) {
 		t.Errorf("date of expiry %q", r.Document.DateOfExpiry)
 	}
 	c := r.Checks["mrz_consistency"]
-	if c.Result != inspect.Pass || !strings.Contains(c.Detail, "partial") {
+	if c.Result != inspect.Pass || !strings.Contains(c.Detail, "date of birth is partial") {
 		t.Errorf("mrz_consistency %+v", c)
+	}
+	// The note survives a failed comparison too.
+	in.GivenMRZ, in.GivenDOB = nil, "690801"
+	c = inspect.Assemble(in).Report.Checks["mrz_consistency"]
+	if c.Result != inspect.Fail || !strings.Contains(c.Detail, "date of birth is partial") {
+		t.Errorf("mrz_consistency after a mismatch %+v", c)
+	}
+}
+
+// A date of birth left wholly unknown and a nationality of fillers are
+// legal in an MRZ (9303-3): the report stays valid against its schema.
+func TestAssembleUnknownFields(t *testing.T) {
+	res, doc := specimenResult(t, "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36<<<<<<<<<0F3408113ZE184226B<<<<<12")
+	in := given(t, doc.MRZ)
+	in.Result = res
+	r := inspect.Assemble(in).Report
+	if r.Document.DateOfBirth != "" || r.Document.Nationality != "" {
+		t.Errorf("document %+v", r.Document)
+	}
+	js, _ := json.Marshal(r)
+	if err := inspecttest.Validate(js); err != nil {
+		t.Errorf("schema: %v", err)
 	}
 }
 

@@ -181,29 +181,33 @@ func printMRZ(e *env, id *chipsim.Identity) error {
 
 // faultSetters maps the --faults names to chipsim.Faults fields. Counts
 // are APDU numbers from power-on (1-based).
-var faultSetters = map[string]func(f *chipsim.Faults, v string) error{
-	"tear_after":          intFault(func(f *chipsim.Faults, n int) { f.TearAfter = n }),
-	"corrupt_mac_at":      intFault(func(f *chipsim.Faults, n int) { f.CorruptMACAt = n }),
-	"drop_sm_at":          intFault(func(f *chipsim.Faults, n int) { f.DropSMAt = n }),
-	"plain_success_at":    intFault(func(f *chipsim.Faults, n int) { f.PlainSuccessAt = n }),
-	"cap_le":              intFault(func(f *chipsim.Faults, n int) { f.CapLe = n }),
-	"wrong_length_above":  intFault(func(f *chipsim.Faults, n int) { f.WrongLengthAbove = n }),
-	"unprotected_errors":  boolFault(func(f *chipsim.Faults) { f.UnprotectedErrors = true }),
-	"omit_do99":           boolFault(func(f *chipsim.Faults) { f.OmitDO99 = true }),
-	"select_get_response": boolFault(func(f *chipsim.Faults) { f.SelectGetResponse = true }),
-	"latency": func(f *chipsim.Faults, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > 10*time.Second {
-			return fmt.Errorf("latency wants a duration up to 10s, got %q", v)
-		}
-		f.Latency = d
-		return nil
-	},
+func faultSetters() map[string]func(f *chipsim.Faults, v string) error {
+	return map[string]func(f *chipsim.Faults, v string) error{
+		"tear_after":          intFault(func(f *chipsim.Faults, n int) { f.TearAfter = n }),
+		"corrupt_mac_at":      intFault(func(f *chipsim.Faults, n int) { f.CorruptMACAt = n }),
+		"drop_sm_at":          intFault(func(f *chipsim.Faults, n int) { f.DropSMAt = n }),
+		"plain_success_at":    intFault(func(f *chipsim.Faults, n int) { f.PlainSuccessAt = n }),
+		"cap_le":              intFault(func(f *chipsim.Faults, n int) { f.CapLe = n }),
+		"wrong_length_above":  intFault(func(f *chipsim.Faults, n int) { f.WrongLengthAbove = n }),
+		"unprotected_errors":  boolFault(func(f *chipsim.Faults) { f.UnprotectedErrors = true }),
+		"omit_do99":           boolFault(func(f *chipsim.Faults) { f.OmitDO99 = true }),
+		"select_get_response": boolFault(func(f *chipsim.Faults) { f.SelectGetResponse = true }),
+		"select_needs_fci":    boolFault(func(f *chipsim.Faults) { f.SelectNeedsFCI = true }),
+		"latency": func(f *chipsim.Faults, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > 10*time.Second {
+				return fmt.Errorf("latency wants a duration up to 10s, got %q", v)
+			}
+			f.Latency = d
+			return nil
+		},
+	}
 }
 
 func faultNames() string {
-	names := make([]string, 0, len(faultSetters))
-	for n := range faultSetters {
+	setters := faultSetters()
+	names := make([]string, 0, len(setters))
+	for n := range setters {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -239,7 +243,7 @@ func parseFaults(spec string) (chipsim.Faults, error) {
 	}
 	for _, item := range strings.Split(spec, ",") {
 		name, value, _ := strings.Cut(strings.TrimSpace(item), "=")
-		set, ok := faultSetters[name]
+		set, ok := faultSetters()[name]
 		if !ok {
 			return f, usagef("unknown fault %q (known: %s)", name, faultNames())
 		}

@@ -194,3 +194,51 @@ func TestReadChipRemoved(t *testing.T) {
 	}
 	t.Logf("removal reported %v after the chip left", end.Sub(torn).Round(time.Millisecond))
 }
+
+// Refusals end with exit code 1 exactly, a clear message and no report.
+func TestReadRefusalsExitCodes(t *testing.T) {
+	key := []string{"--doc", "L898902C3", "--dob", "740812", "--exp", "340811"}
+	tests := []struct {
+		name   string
+		faults chipsim.Faults
+		args   []string
+		stderr string
+	}{
+		{"wrong MRZ", chipsim.Faults{}, []string{"--doc", "L898902C3", "--dob", "740813", "--exp", "340811"}, "access denied: the chip refused the MRZ data"},
+		{"bad MAC", chipsim.Faults{CorruptMACAt: 12}, key, "MAC does not verify"},
+		{"downgrade", chipsim.Faults{PlainSuccessAt: 12}, key, "unprotected success under secure messaging"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name, _, _ := serveChip(t, tt.faults)
+			args := append([]string{"--reader", name, "--allow-virtual", "--wait", "10s", "--json"}, tt.args...)
+			code, out, errs := readCLI(t, "", args...)
+			if code != exitFail || out != "" || !strings.Contains(errs, tt.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+			}
+		})
+	}
+}
+
+// Without --reader, virtual readers are not candidates: with only virtual
+// readers attached, read says so (exit 1) instead of using one.
+func TestReadRefusesVirtualByDefault(t *testing.T) {
+	pc, err := pcsc.EstablishContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pc.ListReaders()
+	pc.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if !isVirtual(n) {
+			t.Skipf("a physical reader %q is attached; the refusal needs virtual readers only", n)
+		}
+	}
+	code, out, errs := readCLI(t, "", "--wait", "1s", "--doc", "L898902C3", "--dob", "740812", "--exp", "340811")
+	if code != exitFail || out != "" || !strings.Contains(errs, "pass --allow-virtual to use them") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}

@@ -106,17 +106,24 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 		GivenDocNumber: key.doc, GivenDOB: key.dob, GivenDOE: key.doe, GivenMRZ: key.mrz,
 		Now: time.Now(),
 	})
+	var outErr error
 	if f.out != "" {
-		if err := writeOut(e, f.out, res.Files, a.DG2); err != nil {
-			return err
-		}
+		outErr = writeOut(e, f.out, res.Files, a.DG2)
 	}
 	if f.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(a.Report)
+		if err := enc.Encode(a.Report); err != nil {
+			return err
+		}
+	} else {
+		printHuman(e.stdout, a.Report)
 	}
-	printHuman(e.stdout, a.Report)
+	if outErr != nil {
+		// The chip was read and the report printed, but what the user
+		// asked to keep is not (all) there: a script must not go on.
+		return fmt.Errorf("the chip was read, but --out failed: %w", outErr)
+	}
 	return nil
 }
 
@@ -237,8 +244,14 @@ func explainReadError(err error) error {
 // writeOut writes the files as read and the face image. The folder holds
 // biometric data; it is created private and the user is told.
 func writeOut(e *env, dir string, files map[lds.File][]byte, dg2 *lds.DG2) error {
+	// Warn first: a failure half way still leaves biometric data behind.
+	fmt.Fprintf(e.stderr, "warning: %s now holds biometric data (the face image) of the holder; keep it private and delete it when done\n", dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	// MkdirAll leaves an existing folder's mode alone.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("making %s private: %w", dir, err)
 	}
 	for f, b := range files {
 		if err := writePrivate(filepath.Join(dir, f.String()), b); err != nil {
@@ -257,12 +270,14 @@ func writeOut(e *env, dir string, files map[lds.File][]byte, dg2 *lds.DG2) error
 			}
 		}
 	}
-	fmt.Fprintf(e.stderr, "warning: %s now holds biometric data (the face image) of the holder; keep it private and delete it when done\n", dir)
 	return nil
 }
 
 func writePrivate(path string, b []byte) error {
-	return os.WriteFile(path, b, 0o600)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
 
 // progress prints how far the read has come on standard error.
@@ -312,18 +327,25 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-var verdictText = map[inspect.Verdict]string{
-	inspect.Genuine:       "GENUINE (green): data signed by the issuer, chip proven",
-	inspect.AuthenticData: "AUTHENTIC DATA (amber): data signed by the issuer, chip not proven",
-	inspect.Suspect:       "SUSPECT (amber): the document could not be fully verified",
-	inspect.Rejected:      "REJECTED (red): a check failed",
+func verdictText(v inspect.Verdict) string {
+	switch v {
+	case inspect.Genuine:
+		return "GENUINE (green): data signed by the issuer, chip proven"
+	case inspect.AuthenticData:
+		return "AUTHENTIC DATA (amber): data signed by the issuer, chip not proven"
+	case inspect.Suspect:
+		return "SUSPECT (amber): the document could not be fully verified"
+	case inspect.Rejected:
+		return "REJECTED (red): a check failed"
+	}
+	return string(v)
 }
 
 // printHuman prints the report for a person at a border post.
 func printHuman(w io.Writer, r *inspect.Report) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
-	fmt.Fprintf(bw, "Verdict    %s\n\n", verdictText[r.Verdict])
+	fmt.Fprintf(bw, "Verdict    %s\n\n", verdictText(r.Verdict))
 	if d := r.Document; d != nil {
 		fmt.Fprintf(bw, "Document   %s  %s  no. %s\n", d.Type, d.IssuingState, d.DocumentNumber)
 		fmt.Fprintf(bw, "Holder     %s, %s\n", d.Surname, d.GivenNames)
