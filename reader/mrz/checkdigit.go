@@ -35,7 +35,7 @@ func CheckDigit(field string) (byte, error) {
 	for i := 0; i < len(field); i++ {
 		v, ok := charValue(field[i])
 		if !ok {
-			return 0, fmt.Errorf("%w: %q at position %d", ErrCharset, field[i], i+1)
+			return 0, fmt.Errorf("%w at position %d", ErrCharset, i+1) // the character itself is not quoted: it is personal data
 		}
 		sum += v * weights[i%3]
 	}

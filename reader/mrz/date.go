@@ -47,16 +47,20 @@ type yymmdd struct{ yy, mm, dd int }
 
 // parseYYMMDD splits a six-character MRZ date. A part is unknown when it
 // is "<<" or, for month and day, "00". It does not apply a century.
+//
+// Errors here and in the rest of the package name the field and what is
+// wrong with it, never its value: dates of birth and expiry and document
+// numbers are personal data, and these errors reach logs and stderr.
 func parseYYMMDD(s string) (yymmdd, error) {
 	if len(s) != 6 {
-		return yymmdd{}, fmt.Errorf("%w: %q is not 6 characters", ErrInvalidDate, s)
+		return yymmdd{}, fmt.Errorf("%w: %d characters, want 6 (YYMMDD)", ErrInvalidDate, len(s))
 	}
-	part := func(p string, zeroUnknown bool) (int, error) {
+	part := func(p, name string, zeroUnknown bool) (int, error) {
 		if p == "<<" {
 			return -1, nil
 		}
 		if p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9' {
-			return 0, fmt.Errorf("%w: %q", ErrInvalidDate, s)
+			return 0, fmt.Errorf("%w: %s is neither two digits nor \"<<\"", ErrInvalidDate, name)
 		}
 		v := int(p[0]-'0')*10 + int(p[1]-'0')
 		if zeroUnknown && v == 0 {
@@ -66,20 +70,20 @@ func parseYYMMDD(s string) (yymmdd, error) {
 	}
 	var d yymmdd
 	var err error
-	if d.yy, err = part(s[0:2], false); err != nil {
+	if d.yy, err = part(s[0:2], "year", false); err != nil {
 		return yymmdd{}, err
 	}
-	if d.mm, err = part(s[2:4], true); err != nil {
+	if d.mm, err = part(s[2:4], "month", true); err != nil {
 		return yymmdd{}, err
 	}
-	if d.dd, err = part(s[4:6], true); err != nil {
+	if d.dd, err = part(s[4:6], "day", true); err != nil {
 		return yymmdd{}, err
 	}
 	if d.mm > 12 {
-		return yymmdd{}, fmt.Errorf("%w: month %02d in %q", ErrInvalidDate, d.mm, s)
+		return yymmdd{}, fmt.Errorf("%w: month above 12", ErrInvalidDate)
 	}
 	if d.dd > 31 {
-		return yymmdd{}, fmt.Errorf("%w: day %02d in %q", ErrInvalidDate, d.dd, s)
+		return yymmdd{}, fmt.Errorf("%w: day above 31", ErrInvalidDate)
 	}
 	return d, nil
 }
@@ -97,7 +101,7 @@ func (p yymmdd) withYear(year int) (Date, error) {
 	}
 	if p.dd > 0 {
 		if p.mm > 0 && p.dd > daysIn(year, p.mm) {
-			return Date{}, fmt.Errorf("%w: %04d-%02d has no day %02d", ErrInvalidDate, year, p.mm, p.dd)
+			return Date{}, fmt.Errorf("%w: the day does not exist in that month", ErrInvalidDate)
 		}
 		if p.mm > 0 {
 			d.Day = p.dd

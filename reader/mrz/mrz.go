@@ -126,7 +126,9 @@ type CheckError struct {
 
 func (e *CheckError) Error() string {
 	if errors.Is(e.Err, ErrCheckDigit) {
-		return fmt.Sprintf("mrz: %s check digit is %q, computed %q", e.Field, e.Got, e.Want)
+		// Got and Want are not printed: with the field's other
+		// characters they narrow down personal data.
+		return fmt.Sprintf("mrz: %s check digit does not match the field", e.Field)
 	}
 	return fmt.Sprintf("mrz: %s: %v", e.Field, e.Err)
 }
@@ -271,7 +273,7 @@ func (m *MRZ) parseSex(c byte) error {
 	case '<':
 		m.Sex = "X"
 	default:
-		return fmt.Errorf("%w: sex %q (want F, M, X or <)", ErrFormat, c)
+		return fmt.Errorf("%w: sex is not F, M, X or <", ErrFormat)
 	}
 	return nil
 }

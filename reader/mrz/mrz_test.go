@@ -186,8 +186,35 @@ func TestVerifyCheckDigits(t *testing.T) {
 	if !errors.As(m.Verify(), &ce) || ce.Got != '5' || ce.Want != '6' {
 		t.Errorf("CheckError = %+v, want Got '5' Want '6'", ce)
 	}
-	if got := ce.Error(); got != `mrz: document_number check digit is '5', computed '6'` {
+	if got := ce.Error(); got != `mrz: document_number check digit does not match the field` {
 		t.Errorf("Error() = %q", got)
+	}
+}
+
+// Error messages reach logs and stderr: they name the field and what is
+// wrong, never the value (document numbers and dates are personal data).
+func TestErrorsHideValues(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	errs := map[string]error{}
+	_, errs["dob month"] = BACKeyInfo("L898902C", "741312", "940623")
+	_, errs["dob day"] = BACKeyInfo("L898902C", "740132", "940623")
+	_, errs["dob digits"] = BACKeyInfo("L898902C", "74x312", "940623")
+	_, errs["dob length"] = BACKeyInfo("L898902C", "7413123", "940623")
+	_, errs["doc charset"] = BACKeyInfo("L89-8902", "741212", "940623")
+	_, errs["birth 31 April"] = BirthDate("740431", now)
+	_, errs["expiry"] = ExpiryDate("941362")
+	_, errs["check digit"] = CheckDigit("74x312")
+	for name, err := range errs {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		msg := err.Error()
+		for _, v := range []string{"7413", "1312", "0132", "74x3", "L89", "0431", "1362", "'x'", `"x"`} {
+			if strings.Contains(msg, v) {
+				t.Errorf("%s: %q quotes the input (%q)", name, msg, v)
+			}
+		}
 	}
 }
 
