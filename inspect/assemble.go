@@ -107,7 +107,7 @@ func Assemble(in Input) *Assembled {
 		}
 	}
 
-	r.Checks[CheckDGHashes] = dgHashes(res.Files)
+	r.Checks[CheckDGHashes] = dgHashes(res.Files, res.Unverified)
 	r.Checks[CheckPassiveAuth] = Check{Result: NotDone, Reason: "no_trust_store",
 		Detail: "the SOD signature and its certificate path are not verified by this version"}
 	r.Checks[CheckChipAuth] = offered(res.Files, lds.FileDG14, "chip authentication")
@@ -242,7 +242,7 @@ func expiry(m *mrz.MRZ, now time.Time) Check {
 // allowed") would otherwise hide data or the key of chip or active
 // authentication without a trace. It says only that the files match the
 // SOD; that the SOD is the issuer's is passive authentication's question.
-func dgHashes(files map[lds.File][]byte) Check {
+func dgHashes(files map[lds.File][]byte, unverified []lds.File) Check {
 	b, ok := files[lds.FileSOD]
 	if !ok {
 		return Check{Result: NotDone, Reason: "no_sod", Detail: "the chip holds no readable EF.SOD"}
@@ -274,8 +274,12 @@ func dgHashes(files map[lds.File][]byte) Check {
 		}
 		f := lds.FileDG1 + lds.File(n-1)
 		if _, ok := files[f]; !ok {
+			why := "the chip said it is absent or not readable"
+			if slices.Contains(unverified, f) {
+				why = "a refusal came without a MAC: it may not be the chip's"
+			}
 			return Check{Result: Fail, Reason: "dg_missing_" + strings.ToLower(f.String()),
-				Detail: "EF.SOD lists " + f.String() + " but it could not be read"}
+				Detail: "EF.SOD lists " + f.String() + " but it could not be read: " + why}
 		}
 	}
 	return Check{Result: Pass, Detail: fmt.Sprintf("%s match EF.SOD (%v)", strings.Join(checked, ", "), h)}

@@ -19,8 +19,10 @@ var ErrATR = errors.New("reader: malformed ATR")
 // ExtendedLength is what a chip advertises about extended length.
 type ExtendedLength struct {
 	Supported bool
-	// MaxNc and MaxNe are the advertised maxima (0 when not advertised:
-	// the card capabilities byte carries no numbers).
+	// MaxNc and MaxNe are the advertised maxima of the command data field
+	// (Nc) and of the response data field (Ne, under secure messaging the
+	// protected data objects), in bytes; 0 when not advertised (the card
+	// capabilities byte carries no numbers). Below 256 they still bind.
 	MaxNc, MaxNe int
 	// Source is "ATR" or "EF.ATR/INFO", empty when nothing was advertised.
 	Source string
@@ -142,15 +144,21 @@ func ExtendedLengthFromATR(atr []byte) (ExtendedLength, error) {
 }
 
 // ExtendedLengthFromATRInfo reads DO 7F66 (extended length information:
-// two INTEGERs, the maximum Nc and Ne) and DO 47 (card capabilities, b7 of
-// the third byte) from the top level of EF.ATR/INFO (ISO/IEC 7816-4
-// §12.7.1), parsed by lds.ParseATRInfo.
+// two INTEGERs) and DO 47 (card capabilities, b7 of the third byte) from
+// the top level of EF.ATR/INFO (ISO/IEC 7816-4 §12.7.1), parsed by
+// lds.ParseATRInfo.
 //
-// The two integers are taken as counts of data bytes, Nc and Ne, which is
-// how hardware/chipsim writes them (7F66 { 02 65535, 02 max_response }) and
-// how chips in the field use them; lds reads them as unsigned, so 02 02 FF
-// FF is 65535. Numbers above MaxExtendedNe are capped to it. An empty file,
-// or one of padding only, advertises nothing.
+// ISO/IEC 7816-4 §12.7.1 gives whole-APDU sizes: the maximum length of a
+// command APDU (header included) and of a response APDU (SW1 SW2
+// included). The data limits are those less the overheads: MaxNe is the
+// response size less 2, MaxNc the command size less 9 (header, a
+// three-byte Lc and a two-byte Le: the extended case 4 that carries the
+// most). Reading them this way never asks a chip for more than it said;
+// a chip that meant data bytes only loses 2 (or 9) bytes per APDU.
+// hardware/chipsim writes the sizes the same way. lds reads the integers
+// as unsigned, so 02 02 FF FF is 65535. Data limits above MaxExtendedNe
+// (MaxExtendedNc) are capped to it; a size that leaves no data byte is
+// malformed. An empty file, or one of padding only, advertises nothing.
 func ExtendedLengthFromATRInfo(b []byte) (ExtendedLength, error) {
 	if onlyPadding(b) {
 		return ExtendedLength{}, nil
@@ -161,8 +169,13 @@ func ExtendedLengthFromATRInfo(b []byte) (ExtendedLength, error) {
 	}
 	var out ExtendedLength
 	if info.MaxCommandLength != 0 || info.MaxResponseLength != 0 {
-		out.MaxNc = min(info.MaxCommandLength, MaxExtendedNe)
-		out.MaxNe = min(info.MaxResponseLength, MaxExtendedNe)
+		const cmdOverhead, respOverhead = 4 + 3 + 2, 2
+		if info.MaxCommandLength <= cmdOverhead || info.MaxResponseLength <= respOverhead {
+			return ExtendedLength{}, fmt.Errorf("%w: DO7F66 maxima %d (command APDU) and %d (response APDU) leave no data byte",
+				ErrATR, info.MaxCommandLength, info.MaxResponseLength)
+		}
+		out.MaxNc = min(info.MaxCommandLength-cmdOverhead, MaxExtendedNc)
+		out.MaxNe = min(info.MaxResponseLength-respOverhead, MaxExtendedNe)
 		out.Source = "EF.ATR/INFO"
 		out.Supported = out.MaxNc > MaxShortNc || out.MaxNe > MaxShortNe
 	}

@@ -34,25 +34,30 @@ type fakeCard struct {
 	transErr error // returned from Transmit once apdus reaches transErrAt
 	transAt  int
 
-	ext               bool // accepts extended APDUs
-	maxResp           int  // never more than this many data bytes (0: no limit)
-	wrongLengthAbove  int  // 6700 when Ne exceeds it
-	exactAbove        int  // 6Cxx (xx = exactAbove) when Ne exceeds it
-	eof6282           bool // 6282 when the file ends before Ne
-	selectNeedsP200   bool // 6A86 to SELECT P2=0C
-	selectGetResponse bool // answer SELECT P2=00 with 61xx
-	noSFI             bool
-	unprotectedErrors bool
-	omitDO99          bool
-	dropSMAt          []int // protected command numbers answered with a plain 6987
-	corruptMACAt      int
-	plainSuccessAt    int
+	ext              bool // accepts extended APDUs
+	maxResp          int  // never more than this many data bytes (0: no limit)
+	wrongLengthAbove int  // 6700 when Ne exceeds it
+	exactAbove       int  // 6Cxx (xx = exactAbove) when Ne exceeds it
+	// 6700, or 6Cxx with the bytes that remain, when Ne reaches past the
+	// end of the file.
+	wrongLengthPastEnd, exactPastEnd bool
+	eof6282                          bool // 6282 when the file ends before Ne
+	selectNeedsP200                  bool // 6A86 to SELECT P2=0C
+	selectGetResponse                bool // answer SELECT P2=00 with 61xx
+	noSFI                            bool
+	unprotectedErrors                bool
+	omitDO99                         bool
+	dropSMAt                         []int // protected command numbers answered with a plain 6987
+	corruptMACAt                     int
+	plainSuccessAt                   int
+	maxOuterNe                       int // the largest Ne of a protected command seen
 }
 
 type readLog struct {
 	file    lds.File
 	odd     bool
 	off, ne int
+	served  int // file bytes answered
 }
 
 func newFakeCard(t testing.TB, files map[lds.File][]byte) *fakeCard {
@@ -153,6 +158,7 @@ func (fc *fakeCard) transmit(apdu []byte) ([]byte, error) {
 		return sw2(SWSMDataObjectsMissing), nil
 	}
 	fc.protN++
+	fc.maxOuterNe = max(fc.maxOuterNe, c.ne)
 	for _, n := range fc.dropSMAt {
 		if n == fc.protN {
 			fc.sm = nil
@@ -349,6 +355,12 @@ func (fc *fakeCard) process(c capdu) ([]byte, StatusWord) {
 			return nil, StatusWord(0x6C00 | fc.exactAbove&0xFF)
 		}
 		rem := len(file) - off
+		if c.ne > rem && c.ins == insReadBinary && fc.wrongLengthPastEnd {
+			return nil, SWWrongLength
+		}
+		if c.ne > rem && c.ins == insReadBinary && fc.exactPastEnd && rem > 0 && rem < 256 {
+			return nil, StatusWord(0x6C00 | rem)
+		}
 		room := c.ne
 		if c.ins == insReadBinaryOdd {
 			// The DO53 header counts against Ne.
@@ -362,6 +374,7 @@ func (fc *fakeCard) process(c capdu) ([]byte, StatusWord) {
 			n = min(n, fc.maxResp)
 		}
 		data := file[off : off+n]
+		fc.reads[len(fc.reads)-1].served = n
 		sw := SWSuccess
 		if n == rem && n < room && fc.eof6282 {
 			sw = SWEndOfFile

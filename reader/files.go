@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 
+	"borderid/internal/smcrypto"
 	"borderid/reader/lds"
 )
 
@@ -34,6 +35,14 @@ var ErrFileTooLarge = errors.New("reader: file too large")
 // ErrReadBinary: the chip's answers to READ BINARY cannot make up the file
 // (no progress, more data than asked, a file shorter than its length).
 var ErrReadBinary = errors.New("reader: READ BINARY")
+
+// ErrUnprotectedStatus marks an *SWError whose status word the chip sent
+// without secure messaging while a session was established
+// (QuirkSMUnprotectedError). Nothing authenticates it: a 6A82 or 6982
+// answered that way does not prove the file absent or refused, it is
+// only what reached the reader. Read lists such files in
+// Result.Unverified.
+var ErrUnprotectedStatus = errors.New("reader: status word not protected by secure messaging")
 
 // SelectApplication selects the eMRTD application by AID (9303-10 §3.10).
 func (s *Session) SelectApplication(ctx context.Context) error {
@@ -67,65 +76,120 @@ func (s *Session) selectBy(ctx context.Context, p1 byte, data []byte, name strin
 		}
 	}
 	if !r.SW.OK() {
-		return &SWError{Cmd: name, SW: r.SW}
+		return s.swErr(name, r.SW)
 	}
 	return nil
 }
 
+// swErr is the error for a command answered with sw: an *SWError, also
+// matching ErrUnprotectedStatus when sw came unprotected under secure
+// messaging.
+func (s *Session) swErr(cmd string, sw StatusWord) error {
+	e := &SWError{Cmd: cmd, SW: sw}
+	if s.plainStatus {
+		return fmt.Errorf("%w (%w)", e, ErrUnprotectedStatus)
+	}
+	return e
+}
+
 // limitNe is the largest Ne the next command may carry on the wire: 256
-// with short APDUs, else the advertised maximum, capped by the reader.
+// with short APDUs, 65536 with extended ones, lowered to what the chip
+// advertised (ExtendedLength.MaxNe, response data bytes; also when it is
+// below 256) and to the reader's own cap.
 func (s *Session) limitNe() (int, bool) {
-	limit, ext := MaxShortNe, false
+	limit := MaxShortNe
 	if s.ext.Supported {
-		l := s.ext.MaxNe
-		if l == 0 {
-			l = MaxExtendedNe
-		}
-		if s.maxNe > 0 && l > s.maxNe {
-			l = s.maxNe
-		}
-		if l > MaxShortNe {
-			limit, ext = l, true
-		}
-	} else if s.maxNe > 0 && s.maxNe < limit {
+		limit = MaxExtendedNe
+	}
+	if m := s.ext.MaxNe; m > 0 && m < limit {
+		limit = m
+	}
+	if s.maxNe > 0 && s.maxNe < limit {
 		limit = s.maxNe
 	}
-	return limit, ext
+	return limit, limit > MaxShortNe
+}
+
+// plainLimit is the largest plain Ne whose answer fits in limitNe: under
+// secure messaging with cipher c (0: plain) the protected answer must fit
+// (231 bytes with 3DES and 223 with AES for short APDUs), and a plain Ne
+// small enough for a short command gets a short protected command, whose
+// answer must then fit a short response too.
+func (s *Session) plainLimit(c smcrypto.Cipher, odd bool) int {
+	limit, _ := s.limitNe()
+	if c == 0 {
+		return limit
+	}
+	n := maxPlainNe(c, limit, odd)
+	if n <= MaxShortNe {
+		n = min(n, maxPlainNe(c, min(limit, MaxShortNe), odd))
+	}
+	return n
 }
 
 // chunk is the largest number of file bytes one READ BINARY may ask for:
-// under secure messaging the protected answer must fit in limitNe
-// (231 bytes with 3DES and 223 with AES for short APDUs), with B1 the
-// DO53 header takes its share, and a step-down learned from the chip
-// caps it.
+// plainLimit, less the DO53 header for B1, capped by what the chip taught.
 func (s *Session) chunk(odd bool) int {
-	limit, _ := s.limitNe()
-	n := limit
-	if c := s.cipher(); c != 0 {
-		n = maxPlainNe(c, limit, odd)
-	}
+	n := s.plainLimit(s.cipher(), odd)
 	if odd {
 		n -= 1 + berLenSize(n) // DO53 tag and length
 	}
+	return s.capNe(n)
+}
+
+// capNe applies what the chip taught to a plain Ne n. stepCap is a
+// confirmed limit (6Cxx or a short 9000 inside a file of known length).
+// After a 6700 inside a file of known length (neBad) the next Ne is
+// searched between the largest Ne served in full (neOK) and neBad, by
+// bisection, so that the reader settles near the chip's real limit rather
+// than at half of it; it stops within 1/64 of neOK, where one more
+// refused APDU would save less than it costs.
+func (s *Session) capNe(n int) int {
 	if s.stepCap > 0 && n > s.stepCap {
 		n = s.stepCap
 	}
+	if s.neBad > 0 && n >= s.neBad {
+		lo := s.neOK // below neBad (noteBad keeps it so)
+		if lo > 0 && s.neBad-lo <= max(1, lo/64) {
+			n = lo
+		} else {
+			n = (lo + s.neBad) / 2
+		}
+	}
 	return n
+}
+
+// noteBad records a 6700 to a READ BINARY of n bytes that lay inside a
+// file of known length: the chip's limit is below n.
+func (s *Session) noteBad(n int) {
+	if s.neBad == 0 || n < s.neBad {
+		s.neBad = n
+	}
+	if s.neOK >= s.neBad {
+		s.neOK = 0 // the chip contradicts itself: search from the bottom
+	}
+}
+
+// noteOK records a READ BINARY of n bytes answered in full.
+func (s *Session) noteOK(n int) {
+	if n > s.neOK && (s.neBad == 0 || n < s.neBad) {
+		s.neOK = n
+	}
+}
+
+// noteCap records a confirmed limit: the chip served (or, with 6Cxx,
+// offered) only n bytes where more of the file remained.
+func (s *Session) noteCap(n int) {
+	if s.stepCap == 0 || n < s.stepCap {
+		s.stepCap = n
+	}
 }
 
 // MaxLe is the plain Ne the session now asks for in one READ BINARY: the
 // length rules for the last secure messaging cipher, the chip's
 // advertisement and what the chip taught by stepping down.
 func (s *Session) MaxLe() int {
-	limit, _ := s.limitNe()
-	n := limit
-	if s.lastCipher != 0 {
-		n = maxPlainNe(s.lastCipher, limit, false)
-	}
-	if s.stepCap > 0 && n > s.stepCap {
-		n = s.stepCap
-	}
-	return n
+	return s.capNe(s.plainLimit(s.lastCipher, false))
 }
 
 // UsedExtendedLength reports whether an extended APDU was sent.
@@ -139,6 +203,13 @@ type fileRead struct {
 	total    int  // -1 until the TLV header is read (or always, unsized)
 	selected bool // the file is the current EF
 	sized    bool // the file is one TLV element
+
+	// Step-down evidence gathered while the file's length was unknown: a
+	// 6700 (bad at badOff) or 6Cxx (exact at exactOff) may then mean the
+	// chip's limit or the file's end. It becomes session-wide only once
+	// the length shows the request lay inside the file.
+	bad, badOff     int
+	exact, exactOff int
 }
 
 func newFileRead(f lds.File) *fileRead {
@@ -164,6 +235,12 @@ func (s *Session) ReadFile(ctx context.Context, f lds.File) ([]byte, error) {
 	return fr.buf, nil
 }
 
+// headerProbe is the Ne of the read that follows a 6700 to a file's first
+// READ BINARY: enough for any TLV header (lds.ElementLength needs at most
+// 8 bytes), so that the next refusal, if any, is judged against a known
+// length.
+const headerProbe = 8
+
 // maxReadRounds bounds the READ BINARY loop of one file; maxStall the
 // commands in a row that return no new data.
 const (
@@ -171,6 +248,18 @@ const (
 	maxStall      = 24
 )
 
+// readFile reads fr to its end.
+//
+// The first READ BINARY of a file asks for a full chunk although the
+// file may be shorter: its length is unknown until its TLV header
+// arrives, and ISO/IEC 7816-4 §11.3.3 lets a chip answer an Ne beyond the
+// end with what remains (9000 or 6282). Reading a header first would cost
+// one APDU per file on every chip; instead, once the length is known, no
+// read reaches past the end (the last chunk is sized from the TLV length),
+// and a 6700 or 6Cxx to a read whose end was unknown only steps that file
+// down: it becomes the session's limit only when the file turns out to be
+// longer than what was refused, because a chip may refuse an Ne beyond the
+// end rather than its own limit.
 func (s *Session) readFile(ctx context.Context, fr *fileRead) error {
 	name := fr.f.String()
 	next := 0 // a one-off Ne requested by the chip (6Cxx, plain 6282)
@@ -194,6 +283,15 @@ func (s *Session) readFile(ctx context.Context, fr *fileRead) error {
 		}
 		odd := off >= maxOffsetB0
 		n := s.chunk(odd)
+		if fr.total < 0 && fr.bad > 0 {
+			// Refused with 6700 while the length is unknown: read a
+			// header's worth, then halve if even that is refused.
+			if fr.sized && fr.bad > headerProbe {
+				n = min(n, headerProbe)
+			} else {
+				n = min(n, fr.bad/2)
+			}
+		}
 		if next > 0 && next < n {
 			n = next
 		}
@@ -233,7 +331,8 @@ func (s *Session) readFile(ctx context.Context, fr *fileRead) error {
 		case sw == SWSuccess:
 		case sw == SWEndOfFile:
 			// Data with 6282 counts only when MAC-protected: under secure
-			// messaging Transmit returned it only after the MAC verified.
+			// messaging Transmit returned it only after the MAC verified
+			// (and DO99 carried the 6282).
 			if s.sm == nil {
 				if len(data) > 0 && len(data) < n {
 					next = len(data) // ask again for exactly what is there
@@ -251,23 +350,33 @@ func (s *Session) readFile(ctx context.Context, fr *fileRead) error {
 			return s.finish(fr) // offset beyond the end of an unsized file
 		case sw == SWWrongLength:
 			if n <= 1 {
-				return fmt.Errorf("reader: %s: %w", name, &SWError{Cmd: "READ BINARY " + name, SW: sw})
+				return fmt.Errorf("reader: %s: %w", name, s.swErr("READ BINARY "+name, sw))
 			}
-			s.stepCap = n / 2
-			s.log.Debug("step down", "file", name, "sw", sw.String(), "ne", s.stepCap)
+			if fr.total >= 0 {
+				s.noteBad(n) // inside the file: the chip's limit is below n
+			} else if fr.bad == 0 || n < fr.bad {
+				fr.bad, fr.badOff = n, off
+			}
+			s.log.Debug("step down", "file", name, "sw", sw.String(), "refused", n)
 			continue
 		default:
 			if x, ok := sw.ExactLength(); ok {
-				if x >= n {
-					return fmt.Errorf("reader: %s: %w", name, &SWError{Cmd: "READ BINARY " + name, SW: sw})
+				if odd {
+					// For B1, Ne (and so 6Cxx) counts the whole DO53.
+					x -= 1 + berLenSize(x)
+				}
+				if x <= 0 || x >= n {
+					return fmt.Errorf("reader: %s: %w", name, s.swErr("READ BINARY "+name, sw))
 				}
 				next = x
-				if fr.total < 0 || off+x < fr.total {
-					s.stepCap = x
+				if fr.total >= 0 {
+					s.noteCap(x) // off+x < off+n <= total: more remained
+				} else if fr.exact == 0 || x < fr.exact {
+					fr.exact, fr.exactOff = x, off
 				}
 				continue
 			}
-			return fmt.Errorf("reader: %s: %w", name, &SWError{Cmd: "READ BINARY " + name, SW: sw})
+			return fmt.Errorf("reader: %s: %w", name, s.swErr("READ BINARY "+name, sw))
 		}
 		if viaSFI {
 			fr.selected = true // READ BINARY with SFI made it the current EF
@@ -281,6 +390,9 @@ func (s *Session) readFile(ctx context.Context, fr *fileRead) error {
 			}
 			return fmt.Errorf("%w %s: empty answer at %d", ErrReadBinary, name, off)
 		}
+		if len(data) == n {
+			s.noteOK(n)
+		}
 		fr.buf = append(fr.buf, data...)
 		if fr.sized && fr.total < 0 {
 			total, err := lds.ElementLength(fr.buf)
@@ -292,6 +404,14 @@ func (s *Session) readFile(ctx context.Context, fr *fileRead) error {
 				fr.total = total
 				if len(fr.buf) > total {
 					fr.buf = fr.buf[:total] // padding after the element
+				}
+				// Refusals made while the length was unknown count for the
+				// session only if they asked for bytes inside the file.
+				if fr.bad > 0 && fr.badOff+fr.bad <= total {
+					s.noteBad(fr.bad)
+				}
+				if fr.exact > 0 && fr.exactOff+fr.exact < total {
+					s.noteCap(fr.exact)
 				}
 			case errors.Is(err, lds.ErrShortHeader):
 			default:
@@ -305,10 +425,10 @@ func (s *Session) readFile(ctx context.Context, fr *fileRead) error {
 			if !fr.sized {
 				return s.finish(fr) // an unsized file ends with a short answer
 			}
-			if sw == SWSuccess {
-				// A short 9000 before the end: this is the chip's limit.
-				s.stepCap = len(data)
-				s.log.Debug("step down", "file", name, "ne", s.stepCap)
+			if sw == SWSuccess && fr.total >= 0 {
+				// A short 9000 before the known end: the chip's limit.
+				s.noteCap(len(data))
+				s.log.Debug("step down", "file", name, "ne", len(data))
 			}
 		}
 		if s.prog != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"borderid/hardware/chipsim"
@@ -55,19 +56,32 @@ func specimenChip(t *testing.T, cfg chipsim.Config, f chipsim.Faults, drop ...st
 
 func TestReadChipsim(t *testing.T) {
 	tests := []struct {
-		name    string
-		cfg     chipsim.Config
-		faults  chipsim.Faults
-		quirks  []string
-		drop    []string
-		missing []lds.File
-		ext     bool
-		atr     bool
+		name       string
+		cfg        chipsim.Config
+		faults     chipsim.Faults
+		quirks     []string
+		drop       []string
+		missing    []lds.File
+		unverified []lds.File
+		ext        bool
+		atr        bool
 	}{
 		{name: "perfect chip"},
 		{name: "extended length", cfg: chipsim.Config{ExtendedLength: true}, ext: true, atr: true},
+		// A protected 6A82 proves the file absent; an unprotected one
+		// does not.
+		{name: "protected file not found", drop: []string{"DG11"}, missing: []lds.File{lds.FileDG11}},
 		{name: "unprotected errors, no DO99", faults: chipsim.Faults{UnprotectedErrors: true, OmitDO99: true},
-			drop: []string{"DG11"}, missing: []lds.File{lds.FileDG11}, quirks: []string{"sm_no_do99", "sm_unprotected_error"}},
+			drop: []string{"DG11"}, unverified: []lds.File{lds.FileDG11}, quirks: []string{"sm_no_do99", "sm_unprotected_error"}},
+		// 6282 with the last bytes of every file, MAC-protected (DO99
+		// carries it): the data counts.
+		{name: "end-of-file warning", cfg: chipsim.Config{EOFWarning: true}},
+		{name: "end-of-file warning, extended", cfg: chipsim.Config{EOFWarning: true, ExtendedLength: true}, ext: true, atr: true},
+		// 6C<n> to every READ BINARY asking for more than 100 bytes,
+		// protected or not: the reader steps down to 100.
+		{name: "6Cxx above 100", faults: chipsim.Faults{ExactLengthAbove: 100}},
+		{name: "unprotected 6Cxx above 100", faults: chipsim.Faults{ExactLengthAbove: 100, UnprotectedErrors: true},
+			quirks: []string{"sm_unprotected_error"}},
 		{name: "chip drops SM once", faults: chipsim.Faults{DropSMAt: 12}, quirks: []string{"sm_reestablished"}},
 		{name: "short answers and 6700", faults: chipsim.Faults{CapLe: 100, WrongLengthAbove: 200}},
 	}
@@ -91,8 +105,8 @@ func TestReadChipsim(t *testing.T) {
 					t.Errorf("%s: %d bytes, want %d", name, len(got), len(want))
 				}
 			}
-			if !slices.Equal(res.NotFound, tc.missing) {
-				t.Errorf("not found %v, want %v", res.NotFound, tc.missing)
+			if !slices.Equal(res.NotFound, tc.missing) || !slices.Equal(res.Unverified, tc.unverified) {
+				t.Errorf("not found %v, unverified %v, want %v, %v", res.NotFound, res.Unverified, tc.missing, tc.unverified)
 			}
 			if !slices.Equal(res.Quirks, tc.quirks) {
 				t.Errorf("quirks %v, want %v", res.Quirks, tc.quirks)
@@ -111,21 +125,37 @@ func TestReadChipsimRefusals(t *testing.T) {
 		faults chipsim.Faults
 		key    string
 		target error
+		cause  error // also matched when set
 	}{
 		{name: "wrong MRZ", key: "X12345678<0000000000000000", target: reader.ErrBACFailed},
-		{name: "bad MAC", faults: chipsim.Faults{CorruptMACAt: 8}, target: reader.ErrSecureMessaging},
-		{name: "plain success downgrade", faults: chipsim.Faults{PlainSuccessAt: 8}, target: reader.ErrSecureMessaging},
+		{name: "bad MAC", faults: chipsim.Faults{CorruptMACAt: 8}, target: reader.ErrSecureMessaging, cause: reader.ErrBadMAC},
+		{name: "plain success downgrade", faults: chipsim.Faults{PlainSuccessAt: 8}, target: reader.ErrSecureMessaging, cause: reader.ErrDowngrade},
 		{name: "card torn", faults: chipsim.Faults{TearAfter: 10}, target: chipsim.ErrTorn},
+		// A chip without DO99 whose DG11 is absent: its protected 6A82
+		// has no MAC-covered status, so it cannot be taken.
+		{name: "no DO99 on an error", faults: chipsim.Faults{OmitDO99: true}, target: reader.ErrSecureMessaging, cause: reader.ErrSWMismatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			chip, _, key := specimenChip(t, chipsim.Config{}, tc.faults)
+			var drop []string
+			if tc.cause == reader.ErrSWMismatch {
+				drop = []string{"DG11"}
+			}
+			chip, _, key := specimenChip(t, chipsim.Config{}, tc.faults, drop...)
 			if tc.key != "" {
 				key = tc.key
 			}
 			res, err := reader.Read(context.Background(), chip, reader.ReadOptions{BACKeyInfo: key, Rand: newRand(3)})
-			if !errors.Is(err, tc.target) {
-				t.Fatalf("err %v, want %v", err, tc.target)
+			if !errors.Is(err, tc.target) || (tc.cause != nil && !errors.Is(err, tc.cause)) {
+				t.Fatalf("err %v, want %v / %v", err, tc.target, tc.cause)
+			}
+			if tc.cause == reader.ErrSWMismatch {
+				// DG2 came before, MAC-protected with 9000; DG11 must not
+				// be recorded as absent.
+				if len(res.NotFound) != 0 || len(res.Unverified) != 0 {
+					t.Errorf("not found %v, unverified %v", res.NotFound, res.Unverified)
+				}
+				return
 			}
 			if _, ok := res.Files[lds.FileDG2]; ok {
 				t.Error("DG2 returned from a failed read")
@@ -229,4 +259,74 @@ func TestReadChipsimSelectFCI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mitm passes APDUs between the reader and a chip and lets a test rewrite
+// the chip's answers: an attacker on the contactless link.
+type mitm struct {
+	chip *chipsim.Chip
+	edit func(cmd, resp []byte) []byte
+}
+
+func (m *mitm) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
+	resp, err := m.chip.Transmit(ctx, apdu)
+	if err != nil || m.edit == nil {
+		return resp, err
+	}
+	return m.edit(apdu, resp), nil
+}
+
+// firstDG2Read matches the protected READ BINARY of DG2 by short file
+// identifier (CLA 0C, INS B0, P1 = 80 | SFI 02), the file's first read.
+func firstDG2Read(cmd []byte) bool {
+	return len(cmd) > 4 && cmd[0] == 0x0C && cmd[1] == 0xB0 && cmd[2] == 0x82
+}
+
+// Attacks on status words that secure messaging does not authenticate.
+func TestReadChipsimStatusAttacks(t *testing.T) {
+	t.Run("trailer rewritten without DO99", func(t *testing.T) {
+		// The chip omits DO99, so its MAC does not cover the status word:
+		// an attacker turns DG2's 9000 into 6A82 to hide the face.
+		chip, _, key := specimenChip(t, chipsim.Config{}, chipsim.Faults{OmitDO99: true})
+		m := &mitm{chip: chip, edit: func(cmd, resp []byte) []byte {
+			if firstDG2Read(cmd) {
+				resp[len(resp)-2], resp[len(resp)-1] = 0x6A, 0x82
+			}
+			return resp
+		}}
+		res, err := reader.Read(context.Background(), m, reader.ReadOptions{BACKeyInfo: key, Rand: newRand(3)})
+		if !errors.Is(err, reader.ErrSecureMessaging) || !errors.Is(err, reader.ErrSWMismatch) {
+			t.Fatalf("err %v, want ErrSWMismatch", err)
+		}
+		if slices.Contains(res.NotFound, lds.FileDG2) {
+			t.Error("DG2 recorded as not found")
+		}
+	})
+	t.Run("unprotected 6A82 injected", func(t *testing.T) {
+		// The attacker answers DG2's first read with a plain 6A82 in
+		// place of the chip's protected answer. The chip counted that
+		// answer, the reader did not: the next command fails the chip's
+		// MAC check and it drops secure messaging (6988). Redoing BAC
+		// would let the read carry on without DG2.
+		chip, _, key := specimenChip(t, chipsim.Config{}, chipsim.Faults{})
+		m := &mitm{chip: chip, edit: func(cmd, resp []byte) []byte {
+			if firstDG2Read(cmd) {
+				return []byte{0x6A, 0x82}
+			}
+			return resp
+		}}
+		res, err := reader.Read(context.Background(), m, reader.ReadOptions{BACKeyInfo: key, Rand: newRand(3)})
+		if !errors.Is(err, reader.ErrSecureMessaging) || !errors.Is(err, reader.ErrUntrustedStatus) || errors.Is(err, reader.ErrSMDropped) {
+			t.Fatalf("err %v, want ErrSecureMessaging / ErrUntrustedStatus", err)
+		}
+		if !strings.Contains(err.Error(), "cannot be trusted") {
+			t.Errorf("message %q", err)
+		}
+		if slices.Contains(res.Quirks, "sm_reestablished") || slices.Contains(res.NotFound, lds.FileDG2) {
+			t.Errorf("quirks %v, not found %v", res.Quirks, res.NotFound)
+		}
+		if !slices.Equal(res.Unverified, []lds.File{lds.FileDG2}) {
+			t.Errorf("unverified %v, want [DG2]", res.Unverified)
+		}
+	})
 }

@@ -46,11 +46,17 @@ type Session struct {
 	quirks []string
 
 	// Learned from the chip while reading (files.go).
-	stepCap      int  // largest plain Ne the chip served; 0 = unknown
+	stepCap      int  // confirmed largest plain Ne the chip serves; 0 = unknown
+	neBad        int  // smallest plain Ne refused with 6700 inside a file of known length; 0 = none
+	neOK         int  // largest plain Ne served in full (kept below neBad)
 	sfiOff       bool // the chip refused READ BINARY with SFI
 	selectFCI    bool // the chip refused SELECT with P2=0C
 	usedExtended bool
 	lastCipher   smcrypto.Cipher // of the last secure messaging installed
+	// plainStatus: the last response under secure messaging was an
+	// unprotected status word (QuirkSMUnprotectedError), not
+	// authenticated.
+	plainStatus bool
 }
 
 // NewSession returns a Session over t.
@@ -134,6 +140,7 @@ func (s *Session) Transmit(ctx context.Context, cmd Command) (Response, error) {
 	if err != nil {
 		return Response{}, fmt.Errorf("reader: %v: %w", cmd, err)
 	}
+	s.plainStatus = false
 	if len(raw) > 5 && raw[4] == 0x00 {
 		s.usedExtended = true // ISO/IEC 7816-4 §5.1: only extended fields start with 00 here
 	}
@@ -158,7 +165,10 @@ func (s *Session) Transmit(ctx context.Context, cmd Command) (Response, error) {
 		s.log.Debug("apdu", "cmd", insName(cmd.INS), "sm", true, "err", err)
 		return Response{}, fmt.Errorf("reader: %s: %w", insName(cmd.INS), err)
 	}
-	s.log.Debug("apdu", "cmd", insName(cmd.INS), "sm", true, "p1p2", fmt.Sprintf("%02X%02X", cmd.P1, cmd.P2), "ne", cmd.Ne, "sw", r.SW.String(), "len", len(r.Data))
+	// A protected answer always carries DO8E; an accepted answer of just a
+	// status word is the unprotected-error quirk.
+	s.plainStatus = len(resp) == 2
+	s.log.Debug("apdu", "cmd", insName(cmd.INS), "sm", true, "unprotected", s.plainStatus, "p1p2", fmt.Sprintf("%02X%02X", cmd.P1, cmd.P2), "ne", cmd.Ne, "sw", r.SW.String(), "len", len(r.Data))
 	return r, nil
 }
 

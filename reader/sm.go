@@ -49,6 +49,14 @@ var (
 	ErrMalformedSM = errors.New("malformed secure messaging data objects")
 	ErrSWMismatch  = errors.New("status in DO99 differs from the status word")
 	ErrSMState     = errors.New("secure messaging used out of sequence")
+	// ErrUntrustedStatus: the chip dropped secure messaging, or a MAC
+	// failed, after an unprotected error status had been accepted in the
+	// same session (QuirkSMUnprotectedError). An attacker who replaces a
+	// protected answer with an unprotected 6A82 makes the two send
+	// sequence counters drift, and the chip's next answer is exactly such
+	// a failure; so the earlier unprotected status cannot be trusted and
+	// the session is not re-established behind it.
+	ErrUntrustedStatus = errors.New("an earlier unprotected status word cannot be trusted")
 )
 
 // SMDroppedError reports the unprotected 6987/6988 with which a chip left
@@ -113,6 +121,10 @@ type sm struct {
 	pending    bool
 	failed     error
 	quirks     []Quirk
+	// unprotected: an unprotected error status was accepted in this
+	// session (QuirkSMUnprotectedError); a later drop or MAC failure then
+	// fails with ErrUntrustedStatus.
+	unprotected bool
 }
 
 func (s *sm) Cipher() smcrypto.Cipher { return s.c }
@@ -262,12 +274,16 @@ func (s *sm) Protect(cmd Command) ([]byte, error) {
 	}
 	dos = appendTLV(dos, tagDO8E, mac)
 
-	// The protected command always expects a response (DO99, DO8E): Le is
-	// 00, or 0000 when the plain command or the protected data needs the
-	// extended form.
+	// The protected command always expects a response (DO99, DO8E). With
+	// short APDUs Le is 00 (9303-11 §9.8, App. D.4). In the extended form
+	// (the plain command or the protected data needs it) Le is the size of
+	// the protected answer to the plain Ne, not 0000: a chip that
+	// advertised a smaller maximum in EF.ATR/INFO (ISO/IEC 7816-4
+	// §12.7.1) must not be asked for more than it takes, and the reader's
+	// chunk keeps that size within the advertised maximum.
 	pc := Command{CLA: cla, INS: cmd.INS, P1: cmd.P1, P2: cmd.P2, Data: dos, Ne: MaxShortNe}
 	if extended || len(dos) > MaxShortNc {
-		pc.Ne = MaxExtendedNe
+		pc.Ne = min(protectedSize(s.c, cmd.Ne, cmd.INS&1 == 1), MaxExtendedNe)
 	}
 	out, err := pc.Bytes()
 	if err != nil {
@@ -297,19 +313,30 @@ func (s *sm) Unprotect(resp []byte) (Response, error) {
 	}
 	if len(r.Data) == 0 {
 		switch {
+		case (r.SW == SWSMDataObjectsMissing || r.SW == SWSMDataObjectsIncorrect) && s.unprotected:
+			// After an unprotected error was taken, a drop is what an
+			// injected status produces (the counters drifted): fail
+			// rather than let the caller redo access control behind it.
+			return Response{}, s.fail(fmt.Errorf("%w: %w: chip dropped secure messaging (unprotected %v) after an unprotected error status was accepted",
+				ErrSecureMessaging, ErrUntrustedStatus, r.SW))
 		case r.SW == SWSMDataObjectsMissing || r.SW == SWSMDataObjectsIncorrect:
 			// 9303-11 §9.8 (SM errors): the chip aborts secure
 			// messaging and answers in plain.
 			return Response{}, s.fail(&SMDroppedError{SW: r.SW})
 		case r.SW == SWSuccess || r.SW.Warning():
 			return Response{}, s.fail(fmt.Errorf("%w: %w: %v", ErrSecureMessaging, ErrDowngrade, r.SW))
-		case r.SW.SW1() == 0x61 || r.SW.SW1() == 0x6C:
-			// Transport-level statuses are resolved before unprotecting.
+		case r.SW.SW1() == 0x61:
+			// Session.Transmit fetches 61xx remainders with GET RESPONSE
+			// before unprotecting; one here is out of place.
 			return Response{}, s.fail(fmt.Errorf("%w: %w: unprotected %v", ErrSecureMessaging, ErrMalformedSM, r.SW))
 		}
-		// Quirk: an error answered in plain. The chip did not count a
-		// response, so neither do we. No data is returned.
+		// Quirk: an error answered in plain (6Cxx included: the caller
+		// steps down). The chip did not count a response, so neither do
+		// we. No data is returned. The status is not authenticated: the
+		// caller must not take it as proof (Session records it apart),
+		// and a later drop or MAC failure ends the session for good.
 		s.addQuirk(QuirkSMUnprotectedError)
+		s.unprotected = true
 		return Response{SW: r.SW}, nil
 	}
 
@@ -362,6 +389,9 @@ func (s *sm) Unprotect(resp []byte) (Response, error) {
 		return Response{}, s.fail(fmt.Errorf("%w: %w", ErrSecureMessaging, err))
 	}
 	if subtle.ConstantTimeCompare(want, mac) != 1 {
+		if s.unprotected {
+			return Response{}, s.fail(fmt.Errorf("%w: %w after an unprotected error status was accepted: %w", ErrSecureMessaging, ErrBadMAC, ErrUntrustedStatus))
+		}
 		return Response{}, s.fail(fmt.Errorf("%w: %w", ErrSecureMessaging, ErrBadMAC))
 	}
 	s.ssc = ssc
@@ -372,6 +402,13 @@ func (s *sm) Unprotect(resp []byte) (Response, error) {
 			return Response{}, s.fail(fmt.Errorf("%w: %w: DO99 %04X, trailer %04X", ErrSecureMessaging, ErrSWMismatch, uint16(sw), uint16(r.SW)))
 		}
 	} else {
+		// Without DO99 the MAC does not cover the status word, and the
+		// trailer drives file logic (6A82 absent, 6982 refused, 6Cxx and
+		// 6700 step-downs, 6282 end of file): an attacker could rewrite it
+		// to hide a file. Only 9000 is taken; any other status needs DO99.
+		if r.SW != SWSuccess {
+			return Response{}, s.fail(fmt.Errorf("%w: %w: trailer %v without DO99 is not authenticated", ErrSecureMessaging, ErrSWMismatch, r.SW))
+		}
 		s.addQuirk(QuirkSMNoDO99)
 	}
 	if crypto != nil {
@@ -410,6 +447,22 @@ func (s *sm) unprotectedOr(sw StatusWord, err error) error {
 		return fmt.Errorf("%w: %w: %v with unprotected data", ErrSecureMessaging, ErrDowngrade, sw)
 	}
 	return err
+}
+
+// protectedSize is the size of the protected answer (DO87, or DO85 for
+// odd INS, with up to ne plain bytes; DO99; DO8E) to a command with plain
+// Ne ne (9303-11 §9.8): the outer Ne of an extended protected command.
+func protectedSize(c smcrypto.Cipher, ne int, odd bool) int {
+	const trailer = 4 + 2 + macLen // DO99 (4) and DO8E (10)
+	bs := c.BlockSize()
+	if ne <= 0 || bs == 0 {
+		return trailer
+	}
+	v := (ne/bs + 1) * bs // padding method 2 always adds at least one byte
+	if !odd {
+		v++ // padding-content indicator
+	}
+	return 1 + berLenSize(v) + v + trailer
 }
 
 // maxPlainNe is the largest plain Ne whose protected answer (cryptogram in

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"borderid/internal/smcrypto"
@@ -214,6 +215,16 @@ func TestUnprotectRefusals(t *testing.T) {
 		{"unprotected data 6282", func(cs *cardSide) []byte { return append(append([]byte{}, data[:4]...), 0x62, 0x82) }, ErrSecureMessaging, ErrDowngrade},
 		{"unprotected 6282 no data", func(cs *cardSide) []byte { return []byte{0x62, 0x82} }, ErrSecureMessaging, ErrDowngrade},
 		{"DO99 mismatch", func(cs *cardSide) []byte { return cs.protect(data, SWSuccess, respOpts{do99: []byte{0x62, 0x82}}) }, ErrSecureMessaging, ErrSWMismatch},
+		// Without DO99 the trailer is not MAC-covered: only 9000 is taken.
+		{"no DO99, trailer 6A82", func(cs *cardSide) []byte { return cs.protect(nil, SWFileNotFound, respOpts{noDO99: true}) }, ErrSecureMessaging, ErrSWMismatch},
+		{"no DO99, trailer 6982", func(cs *cardSide) []byte { return cs.protect(nil, SWSecurityNotSatisfied, respOpts{noDO99: true}) }, ErrSecureMessaging, ErrSWMismatch},
+		{"no DO99, trailer 6282 with data", func(cs *cardSide) []byte { return cs.protect(data[:4], SWEndOfFile, respOpts{noDO99: true}) }, ErrSecureMessaging, ErrSWMismatch},
+		{"no DO99, trailer rewritten", func(cs *cardSide) []byte {
+			r := cs.protect(data, SWSuccess, respOpts{noDO99: true})
+			r[len(r)-2], r[len(r)-1] = 0x6C, 0x04
+			return r
+		}, ErrSecureMessaging, ErrSWMismatch},
+		{"unprotected 61xx", func(cs *cardSide) []byte { return []byte{0x61, 0x10} }, ErrSecureMessaging, ErrMalformedSM},
 		{"DO99 wrong size", func(cs *cardSide) []byte { return cs.protect(data, SWSuccess, respOpts{do99: []byte{0x90}}) }, ErrSecureMessaging, ErrMalformedSM},
 		{"MAC before data", func(cs *cardSide) []byte {
 			r := cs.protect(data, SWSuccess, respOpts{})
@@ -307,6 +318,86 @@ func TestUnprotectAccepts(t *testing.T) {
 	}
 }
 
+// An unprotected 6Cxx is an unprotected error like the others: the
+// caller steps down, the SSC is not incremented for it.
+func TestUnprotectExactLength(t *testing.T) {
+	m, cs := tdesPair(t)
+	data := []byte("sixteen bytes!!!")
+	if _, err := m.Protect(Command{INS: 0xB0, Ne: 200}); err != nil {
+		t.Fatal(err)
+	}
+	cs.inc()
+	r, err := m.Unprotect([]byte{0x6C, 0x10})
+	if err != nil || r.SW != 0x6C10 || r.Data != nil {
+		t.Fatalf("unprotected 6C10: %+v %v", r, err)
+	}
+	if _, err := m.Protect(Command{INS: 0xB0, Ne: 16}); err != nil {
+		t.Fatal(err)
+	}
+	cs.inc()
+	if r, err = m.Unprotect(cs.protect(data, SWSuccess, respOpts{})); err != nil || !bytes.Equal(r.Data, data) {
+		t.Fatalf("after 6C10: %+v %v", r, err)
+	}
+	if got := m.Quirks(); !equalQuirks(got, []Quirk{QuirkSMUnprotectedError}) {
+		t.Fatalf("quirks %v", got)
+	}
+}
+
+// Once an unprotected error status was taken, a drop (6987/6988) or a MAC
+// failure is what an injected status causes (the SSCs drifted apart): it
+// fails with ErrUntrustedStatus and is not an ErrSMDropped a caller would
+// answer by redoing access control.
+func TestUnprotectAfterUnprotectedError(t *testing.T) {
+	data := []byte("sixteen bytes!!!")
+	tests := []struct {
+		name  string
+		resp  func(cs *cardSide) []byte
+		cause error
+	}{
+		{"6988", func(cs *cardSide) []byte { return []byte{0x69, 0x88} }, nil},
+		{"6987", func(cs *cardSide) []byte { return []byte{0x69, 0x87} }, nil},
+		// The attacker swallowed a protected answer: the card counted it,
+		// the reader did not.
+		{"MAC under a drifted SSC", func(cs *cardSide) []byte { cs.inc(); return cs.protect(data, SWSuccess, respOpts{}) }, ErrBadMAC},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, cs := tdesPair(t)
+			read := Command{INS: 0xB0, Ne: 16}
+			if _, err := m.Protect(read); err != nil {
+				t.Fatal(err)
+			}
+			cs.inc()
+			if _, err := m.Unprotect([]byte{0x6A, 0x82}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Protect(read); err != nil {
+				t.Fatal(err)
+			}
+			cs.inc()
+			r, err := m.Unprotect(tc.resp(cs))
+			if !errors.Is(err, ErrSecureMessaging) || !errors.Is(err, ErrUntrustedStatus) || errors.Is(err, ErrSMDropped) {
+				t.Fatalf("err %v", err)
+			}
+			if tc.cause != nil && !errors.Is(err, tc.cause) {
+				t.Fatalf("err %v, want %v", err, tc.cause)
+			}
+			if !strings.Contains(err.Error(), "cannot be trusted") || r.Data != nil {
+				t.Fatalf("err %q data %X", err, r.Data)
+			}
+		})
+	}
+	// Without an earlier unprotected error a drop stays an ErrSMDropped.
+	m, cs := tdesPair(t)
+	if _, err := m.Protect(Command{INS: 0xB0, Ne: 16}); err != nil {
+		t.Fatal(err)
+	}
+	cs.inc()
+	if _, err := m.Unprotect([]byte{0x69, 0x88}); !errors.Is(err, ErrSMDropped) || errors.Is(err, ErrUntrustedStatus) {
+		t.Fatalf("plain drop: %v", err)
+	}
+}
+
 func equalQuirks(a, b []Quirk) bool {
 	if len(a) != len(b) {
 		return false
@@ -338,22 +429,41 @@ func TestSMSequence(t *testing.T) {
 }
 
 // Protect's length encodings: DO97 as one byte (00 for 256) in short
-// commands, two bytes in extended ones, and Le 0000 on the protected
-// command when extended.
+// commands, two bytes in extended ones. The protected command's Le is 00
+// when short and, when extended, the size of the protected answer to the
+// plain Ne (DO87 with the padded data, DO99, DO8E), not 0000: a chip that
+// advertised a smaller maximum must not be asked for more.
 func TestProtectLengths(t *testing.T) {
 	tests := []struct {
+		aes      bool
+		ins      byte
 		ne       int
 		do97     string
 		trailing string
 	}{
-		{4, "970104", "00"},
-		{256, "970100", "00"},
-		{1000, "970203E8", "0000"},
-		{65536, "97020000", "0000"},
+		{false, 0xB0, 4, "970104", "00"},
+		{false, 0xB0, 256, "970100", "00"},
+		// 3DES: 1008 bytes of cryptogram + 01 in DO87 (87 82 03F1), 14 more.
+		{false, 0xB0, 1000, "970203E8", "0403"},
+		{false, 0xB0, 300, "9702012C", "0143"},
+		// AES: 1008 bytes of cryptogram as well.
+		{true, 0xB0, 1000, "970203E8", "0403"},
+		// Odd INS: DO85 has no padding-content indicator.
+		{false, 0xB1, 1000, "970203E8", "0402"},
+		// Beyond 65536 the largest Le (0000) is all there is.
+		{false, 0xB0, 65536, "97020000", "0000"},
+		{false, 0xB0, 65503, "9702FFDF", "FFF3"},
 	}
 	for _, tc := range tests {
 		m, _ := tdesPair(t)
-		b, err := m.Protect(Command{INS: 0xB0, Ne: tc.ne})
+		if tc.aes {
+			m, _ = aesPair(t)
+		}
+		cmd := Command{INS: tc.ins, Ne: tc.ne}
+		if tc.ins == 0xB1 {
+			cmd.Data = []byte{0x54, 0x02, 0x80, 0x00}
+		}
+		b, err := m.Protect(cmd)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -189,6 +189,7 @@ func faultSetters() map[string]func(f *chipsim.Faults, v string) error {
 		"plain_success_at":    intFault(func(f *chipsim.Faults, n int) { f.PlainSuccessAt = n }),
 		"cap_le":              intFault(func(f *chipsim.Faults, n int) { f.CapLe = n }),
 		"wrong_length_above":  intFault(func(f *chipsim.Faults, n int) { f.WrongLengthAbove = n }),
+		"exact_length_above":  intFault(func(f *chipsim.Faults, n int) { f.ExactLengthAbove = n }),
 		"unprotected_errors":  boolFault(func(f *chipsim.Faults) { f.UnprotectedErrors = true }),
 		"omit_do99":           boolFault(func(f *chipsim.Faults) { f.OmitDO99 = true }),
 		"select_get_response": boolFault(func(f *chipsim.Faults) { f.SelectGetResponse = true }),
