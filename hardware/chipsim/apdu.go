@@ -90,6 +90,9 @@ const (
 	insReadBinary           instruction = 0xB0
 	insReadBinaryOdd        instruction = 0xB1
 	insGetResponse          instruction = 0xC0
+	// PERFORM SECURITY OPERATION (ISO/IEC 7816-8 §11): Verify
+	// Certificate (P1-P2 00BE) of Terminal Authentication (ta.go).
+	insPerformSecurityOperation instruction = 0x2A
 )
 
 func (i instruction) String() string {
@@ -106,6 +109,8 @@ func (i instruction) String() string {
 		return "READ BINARY (odd)"
 	case insGetResponse:
 		return "GET RESPONSE"
+	case insPerformSecurityOperation:
+		return "PERFORM SECURITY OPERATION"
 	}
 	return fmt.Sprintf("INS %02X", byte(i))
 }

@@ -26,13 +26,17 @@ func defaultATR(ext bool) []byte {
 
 // defaultATRInfo builds EF.ATR/INFO for a chip with extended length whose
 // identity does not bring its own: DO7F66, extended length information
-// (ISO/IEC 7816-4 §12.7.1), with the maximum command data length and the
-// maximum response data length as two DO02 integers. Both figures count
-// data bytes (the smaller reading of the standard), so a reader that takes
-// them for whole-APDU sizes still stays within what the chip answers.
-func defaultATRInfo(maxCommand, maxResponse int) []byte {
-	ints := appendTLV(nil, tagInteger, derUint(maxCommand))
-	ints = appendTLV(ints, tagInteger, derUint(maxResponse))
+// (ISO/IEC 7816-4 §12.7.1), whose two DO02 integers are whole-APDU sizes:
+// the longest command APDU the chip takes (header, Lc, data and Le: the
+// extended case 4 with maxCommandData data bytes, 4 + 3 + n + 2) and the
+// longest response APDU it sends (maxResponseData data bytes, under
+// secure messaging the protected data objects, plus SW1 SW2). A reader
+// subtracts the overheads to get the data limits; one that took the
+// figures for data bytes would ask for 2 bytes more than the chip sends,
+// which a READ BINARY answer that is 2 bytes short absorbs.
+func defaultATRInfo(maxCommandData, maxResponseData int) []byte {
+	ints := appendTLV(nil, tagInteger, derUint(4+3+maxCommandData+2))
+	ints = appendTLV(ints, tagInteger, derUint(maxResponseData+2))
 	return appendTLV(nil, tagExtendedLengthInfo, ints)
 }
 

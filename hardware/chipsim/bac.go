@@ -40,8 +40,8 @@ func (c *Chip) externalAuthenticate(cmd command) result {
 	c.st.challenge = nil
 	if c.st.sess != nil {
 		// Under secure messaging this INS belongs to Terminal
-		// Authentication, which this chip does not implement.
-		return status(swConditionsOfUse)
+		// Authentication (ta.go).
+		return c.taExternalAuthenticate(cmd, rndIC)
 	}
 	if cmd.p1 != 0 || cmd.p2 != 0 {
 		return status(swWrongP1P2)
@@ -96,5 +96,6 @@ func (c *Chip) externalAuthenticate(cmd command) result {
 	// The response itself goes out in clear: process only wraps
 	// responses of commands that arrived protected.
 	c.st.sess = sess
+	c.taAccessControl(nil) // ID_IC is the document number (ta.go)
 	return result{data: append(eIC, mIC...), sw: swOK}
 }

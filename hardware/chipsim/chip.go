@@ -36,6 +36,11 @@ type Chip struct {
 	requireBAC     bool
 	eofWarning     bool
 	keepOnPlain    bool
+	aa             *aaSigner        // Active Authentication key (aa.go), nil without
+	ca             *caKey           // Chip Authentication key (ca.go), nil without
+	pace           *paceCard        // PACE passwords and offers (pace.go), never nil
+	ta             *taAnchor        // Terminal Authentication trust point (ta.go), nil without
+	clock          func() time.Time // the chip's date when the configuration gives none (ta.go)
 
 	st    powerState
 	stats Stats
@@ -51,6 +56,9 @@ type powerState struct {
 	sess      *session // established secure messaging, nil without
 	pending   []byte   // response data waiting for GET RESPONSE
 	pendingSW statusWord
+	pace      *paceState // PACE in progress (pace.go), nil without
+	ca        caState    // Chip Authentication (ca.go)
+	ta        taState    // Terminal Authentication (ta.go)
 }
 
 // Stats counts what the chip has seen since New.
@@ -90,6 +98,10 @@ func New(id *Identity, opts ...Option) (*Chip, error) {
 		requireBAC:  id.Config.requireBAC(),
 		eofWarning:  id.Config.EOFWarning,
 		keepOnPlain: id.Config.KeepSessionOnPlain,
+		aa:          r.aa,
+		pace:        r.pace,
+		ca:          r.ca,
+		ta:          r.ta,
 	}
 	for _, o := range opts {
 		o(c)
@@ -107,7 +119,7 @@ func New(id *Identity, opts ...Option) (*Chip, error) {
 	}
 	var atrInfo []byte
 	if c.ext {
-		atrInfo = defaultATRInfo(0xFFFF, c.maxResponse)
+		atrInfo = defaultATRInfo(0xFFFF, min(c.maxResponse, maxResponseData))
 	}
 	files := make(map[string][]byte, len(id.Files))
 	for k, v := range id.Files {
@@ -190,7 +202,8 @@ func (c *Chip) process(apdu []byte, n int) []byte {
 	if sw != 0 {
 		return c.unprotected(sw)
 	}
-	if cmd.cla != claPlain && cmd.cla != claSM {
+	// claChain: PACE's GENERAL AUTHENTICATE steps 1-3 (pace.go).
+	if cmd.cla != claPlain && cmd.cla != claSM && cmd.cla != claChain {
 		return c.unprotected(swCLANotSupported)
 	}
 	if n == c.faults.DropSMAt {
@@ -230,7 +243,9 @@ func (c *Chip) process(apdu []byte, n int) []byte {
 			outerNe = maxExtendedNe
 		}
 	}
-	outerNe = min(outerNe, maxResponseData)
+	// max_response bounds the response data field, here the protected
+	// data objects, as EF.ATR/INFO advertises it (atr.go).
+	outerNe = min(outerNe, maxResponseData, c.maxResponse)
 	odd := inner.ins&1 == 1
 	do99 := !c.faults.OmitDO99
 	var r result
@@ -270,6 +285,13 @@ func (c *Chip) execute(cmd command, respLimit int) result {
 	if cmd.ins != insExternalAuthenticate {
 		c.st.challenge = nil // a challenge is good for the next command only
 	}
+	if cmd.cla == claChain && cmd.ins != insGeneralAuthenticate {
+		return status(swChainingNotSupported) // only PACE chains (pace.go)
+	}
+	if !c.pace.bac && c.st.sess == nil &&
+		(cmd.ins == insGetChallenge || cmd.ins == insExternalAuthenticate) {
+		return status(swSecurityStatus) // a PACE-only chip refuses BAC (pace.go)
+	}
 	switch cmd.ins {
 	case insSelect:
 		return c.selectFile(cmd)
@@ -279,10 +301,38 @@ func (c *Chip) execute(cmd command, respLimit int) result {
 		return c.getChallenge(cmd)
 	case insExternalAuthenticate:
 		return c.externalAuthenticate(cmd)
+	case insManageSE:
+		return c.manageSecurityEnvironment(cmd)
+	case insGeneralAuthenticate:
+		if c.caPending() && cmd.cla != claChain { // after MSE:Set AT 41A4 (ca.go)
+			return c.caGeneralAuthenticate(cmd)
+		}
+		return c.generalAuthenticate(cmd)
+	case insInternalAuthenticate:
+		return c.internalAuthenticate(cmd, respLimit)
 	case insGetResponse:
 		return status(swConditionsOfUse) // nothing is pending
+	case insPerformSecurityOperation:
+		return c.performSecurityOperation(cmd)
 	}
 	return status(swINSNotSupported)
+}
+
+// manageSecurityEnvironment routes MANAGE SECURITY ENVIRONMENT (ISO/IEC
+// 7816-4 §11.5.11) by P1-P2 to the protocol that owns it: one case per
+// protocol, each in its own file.
+func (c *Chip) manageSecurityEnvironment(cmd command) result {
+	switch uint16(cmd.p1)<<8 | uint16(cmd.p2) {
+	case 0xC1A4: // Set AT for PACE (9303-11 §4.4.4.1)
+		return c.paceSetAT(cmd)
+	case 0x41A4: // Set AT for Chip Authentication (ca.go)
+		return c.caSetAT(cmd)
+	case 0x41A6: // Set KAT for Chip Authentication with 3DES (ca.go)
+		return c.caSetKAT(cmd)
+	case taP1P2SetDST, taP1P2SetAT: // Terminal Authentication (ta.go)
+		return c.manageSecurityEnvironmentTA(cmd)
+	}
+	return status(swWrongP1P2)
 }
 
 // viaGetResponse applies Faults.SelectGetResponse: the complete response

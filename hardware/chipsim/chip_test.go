@@ -68,8 +68,10 @@ func TestWorkedExampleD4SetSecureMessaging(t *testing.T) {
 }
 
 // The AES session published with the vectors: the chip verifies the MAC
-// of the printed protected MSE:Set AT (SSC ..BB) and answers INS 22, which
-// it does not know, with a protected 6D00 (SSC ..BC).
+// of the printed protected MSE:Set AT (SSC ..BB), a Chip Authentication
+// command, and answers it — this chip has no CA key — with a protected
+// 6A81 "function not supported" (SSC ..BC). TestCAPublishedMSESetAT runs
+// the same command against a chip that has the key.
 func TestAESPublishedCommand(t *testing.T) {
 	c := newChip(t, Config{})
 	tm := &term{ci: smcrypto.AES128, kenc: hx(t, "cc86415f2ed7e8fd663b754265695ae1"),
@@ -80,7 +82,7 @@ func TestAESPublishedCommand(t *testing.T) {
 	resp := txb(t, c, hx(t, "0C2241A41D871101980953D37F67558690045D78A853B18A8E08929767A2CEF172E200"))
 	tm.inc() // the command's SSC
 	d, sw, err := tm.unprotect(resp)
-	if err != nil || sw != 0x6D00 || d != nil || swOf(resp) != 0x6D00 {
+	if err != nil || sw != 0x6A81 || d != nil || swOf(resp) != 0x6A81 {
 		t.Fatalf("response %X: data %X sw %04X err %v", resp, d, sw, err)
 	}
 	if up(tm.ssc) != "000000000000000000000000000000BC" {
@@ -302,7 +304,7 @@ func TestAPDUParsing(t *testing.T) {
 		{"case 4S", false, "00A4020C02011C00", "9000"},
 		{"unknown INS", false, "00CA000000", "6D00"},
 		{"proprietary CLA", false, "80A4020C02011C", "6E00"},
-		{"chaining CLA", false, "10A4020C02011C", "6E00"},
+		{"chaining CLA", false, "10A4020C02011C", "6884"}, // only PACE's GENERAL AUTHENTICATE chains (pace.go)
 		{"SM CLA without a session", false, "0CA4020C02011C", "6882"},
 		{"extended when not enabled", false, "00B000000000E4", "6700"},
 		{"extended case 3", true, "00A4020C000002011C", "9000"},
@@ -482,24 +484,28 @@ func TestExtendedLength(t *testing.T) {
 		}
 	}
 	// Extended under secure messaging: Le 0000 in DO97 and an extended
-	// outer APDU, capped by MaxResponse.
+	// outer APDU, capped by MaxResponse, which bounds the response data
+	// field, here the protected data objects: 4975 plain bytes fit in
+	// 5000 (DO87 of 1 + 3 + 4977, DO99, DO8E: 4995 bytes).
 	c := newChip(t, Config{ExtendedLength: true, MaxResponse: 5000})
 	tx(t, c, selectApp)
 	tm := setVecSession(t, c)
 	tm.sm(t, c, "00A4020C", []byte{0x01, 0x02}, -1)
 	resp := txb(t, c, tm.protect(t, hx(t, "00B00000"), nil, 0, true))
 	d, sw, err := tm.unprotect(resp)
-	if err != nil || sw != 0x9000 || !bytes.Equal(d, dg2[:5000]) {
+	if err != nil || sw != 0x9000 || !bytes.Equal(d, dg2[:4975]) || len(resp) > 5002 {
 		t.Fatalf("%d bytes %04X %v", len(d), sw, err)
 	}
-	// EF.ATR/INFO is generated: DO7F66 with 65535 and 5000.
+	// EF.ATR/INFO is generated: DO7F66 with whole-APDU sizes (ISO/IEC
+	// 7816-4 §12.7.1): a command APDU of 4 + 3 + 65535 + 2 = 65544 bytes,
+	// a response APDU of 5000 + 2.
 	if got := tx(t, c, "00A4000C023F00"); got != "6982" { // plain under SM: dropped
 		t.Fatalf("%s", got)
 	}
 	if got := tx(t, c, "00A4000C023F00"); got != "9000" {
 		t.Fatalf("%s", got)
 	}
-	if got := tx(t, c, "00B0810000"); got != "7F6609020300FFFF020213889000" {
+	if got := tx(t, c, "00B0810000"); got != "7F660902030100080202138A9000" {
 		t.Fatalf("EF.ATR/INFO %s", got)
 	}
 	// Short chip: a wrapped Le above 256 is a wrong length, protected.
@@ -749,7 +755,7 @@ func TestSecureMessagingObjects(t *testing.T) {
 // frames.
 func TestResponseFitsVPCDFrame(t *testing.T) {
 	files := specimenFiles(t)
-	files["DG3"] = pattern(70000)
+	files["DG5"] = pattern(70000) // not DG3: that needs Terminal Authentication
 	id, err := NewIdentity(files, Config{ExtendedLength: true})
 	if err != nil {
 		t.Fatal(err)
@@ -757,7 +763,7 @@ func TestResponseFitsVPCDFrame(t *testing.T) {
 	c, _ := New(id)
 	tx(t, c, selectApp)
 	tm := setVecSession(t, c)
-	tm.sm(t, c, "00A4020C", hx(t, "0103"), -1)
+	tm.sm(t, c, "00A4020C", hx(t, "0105"), -1)
 	r := txb(t, c, tm.protect(t, hx(t, "00B00000"), nil, 0, true))
 	if len(r) > 0xFFFF {
 		t.Fatalf("protected response of %d bytes", len(r))
@@ -769,7 +775,7 @@ func TestResponseFitsVPCDFrame(t *testing.T) {
 	id.Config.RequireBAC = new(false)
 	c, _ = New(id)
 	tx(t, c, selectApp)
-	if r := txb(t, c, hx(t, "00B08300000000")); len(r) != 0xFFFF || swOf(r) != 0x9000 {
+	if r := txb(t, c, hx(t, "00B08500000000")); len(r) != 0xFFFF || swOf(r) != 0x9000 {
 		t.Fatalf("plain response of %d bytes", len(r))
 	}
 }

@@ -24,14 +24,21 @@
 // (unless the configuration turns that off); the master file's
 // EF.CardAccess, EF.CardSecurity and EF.ATR/INFO are always readable.
 //
+// PACE (9303-11 §4.4, pace.go, pace_gm.go, pace_im.go, pace_cam.go): the
+// generic, integrated and chip authentication mappings over every
+// standardized domain (parameter ids 0-2, 8-18), with the MRZ or the CAN,
+// for the PACEInfos of the chip's EF.CardAccess; secure messaging then
+// runs with the PACE keys. A chip may refuse BAC (Config.PACE.BAC).
+//
 // The card side is written here from the standards, independently of the
 // terminal side in package reader, which it must never import: a chip that
 // shared the reader's code would pass tests by sharing its bugs. Only the
 // byte-exact primitives of internal/smcrypto (KDF, padding, MACs, CBC) are
 // shared.
 //
-// Deliberately not implemented (yet): PACE, Chip Authentication, Terminal
-// Authentication and Active Authentication; command chaining; logical
+// Deliberately not implemented (yet): Chip Authentication, Terminal
+// Authentication and Active Authentication; PACE with PIN or PUK or
+// explicit domain parameters; command chaining other than PACE's; logical
 // channels; UPDATE BINARY or any personalisation command (a chip's content
 // comes only from its Identity); file access conditions other than "needs
 // secure messaging". Fault injection (Faults) makes the chip misbehave the

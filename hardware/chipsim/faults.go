@@ -65,6 +65,15 @@ type Faults struct {
 	// WrongLengthAbove: READ BINARY answers 6700 when Ne exceeds this.
 	WrongLengthAbove int
 
+	// ExactLengthAbove: READ BINARY answers 6C<n> (n = ExactLengthAbove,
+	// 6C00 for 256; ISO/IEC 7816-4 §5.6 "wrong Le field, SW2 encodes the
+	// exact number of available data bytes") when Ne exceeds n and at
+	// least n bytes remain from the offset; with fewer left it serves
+	// them as usual. Under secure messaging Ne is the plain command's,
+	// and the 6C<n> is protected, or unprotected with UnprotectedErrors.
+	// At most 256.
+	ExactLengthAbove int
+
 	// Latency: every APDU takes at least this long (the wait ends early
 	// with the context's error when it is cancelled).
 	Latency time.Duration

@@ -269,6 +269,11 @@ func TestFaultCapLeAndWrongLength(t *testing.T) {
 		{Faults{WrongLengthAbove: 100}, "00B0000065", "6700"},
 		{Faults{WrongLengthAbove: 100}, "00B0000064", up(dg2[:100]) + "9000"},
 		{Faults{WrongLengthAbove: 100}, "00B0000000", "6700"},
+		{Faults{ExactLengthAbove: 100}, "00B0000065", "6C64"},
+		{Faults{ExactLengthAbove: 100}, "00B0000064", up(dg2[:100]) + "9000"},
+		{Faults{ExactLengthAbove: 256}, "00B0000000", up(dg2[:256]) + "9000"},
+		// Fewer than 100 bytes left: served as usual.
+		{Faults{ExactLengthAbove: 100}, "00B100000454029BF000", "5350" + up(dg2[40000-80:]) + "9000"},
 	}
 	for _, tt := range tests {
 		c := newChip(t, Config{RequireBAC: new(false)}, WithFaults(tt.f))
@@ -276,6 +281,25 @@ func TestFaultCapLeAndWrongLength(t *testing.T) {
 		tx(t, c, "00A4020C020102")
 		if got := tx(t, c, tt.cmd); got != tt.want {
 			t.Errorf("%+v %s:\n got %s\nwant %s", tt.f, tt.cmd, got, tt.want)
+		}
+	}
+	// Under secure messaging 6Cxx concerns the plain Ne and is protected,
+	// or unprotected (the session survives) with UnprotectedErrors.
+	for _, unprotected := range []bool{false, true} {
+		c := newChip(t, Config{}, WithFaults(Faults{ExactLengthAbove: 100, UnprotectedErrors: unprotected}))
+		tx(t, c, selectApp)
+		tm := setVecSession(t, c)
+		tm.sm(t, c, "00A4020C", hx(t, "0102"), -1)
+		if unprotected {
+			// protect counted the command; the chip did not count a response.
+			if got := up(txb(t, c, tm.protect(t, hx(t, "00B00000"), nil, 0, false))); got != "6C64" {
+				t.Fatalf("unprotected: %s", got)
+			}
+		} else if d, sw := tm.sm(t, c, "00B00000", nil, 0); sw != 0x6C64 || len(d) != 0 {
+			t.Fatalf("%X %04X", d, sw)
+		}
+		if d, sw := tm.sm(t, c, "00B00000", nil, 100); sw != 0x9000 || !bytes.Equal(d, dg2[:100]) {
+			t.Fatalf("unprotected %v: %d bytes %04X", unprotected, len(d), sw)
 		}
 	}
 	// Under secure messaging CapLe bounds the plain data.

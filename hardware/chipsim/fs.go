@@ -226,6 +226,10 @@ func (c *Chip) readBinary(cmd command, respLimit int) result {
 	if c.st.df.app && !c.authorised() {
 		return status(swSecurityStatus)
 	}
+	// DG3 and DG4 need Terminal Authentication (9303-11 §7.1, ta.go).
+	if c.st.df.app && !c.taAllows(f) {
+		return status(swSecurityStatus)
+	}
 	if w := c.faults.WrongLengthAbove; w > 0 && cmd.ne > w {
 		return status(swWrongLength)
 	}
@@ -233,6 +237,9 @@ func (c *Chip) readBinary(cmd command, respLimit int) result {
 		return status(swWrongOffset)
 	}
 	remaining := len(f.data) - off
+	if x := c.faults.ExactLengthAbove; x > 0 && cmd.ne > x && remaining >= x {
+		return status(statusWord(0x6C00 | x&0xFF))
+	}
 	// Response data limit: Ne, the chip's maximum, the fault cap and what
 	// fits under secure messaging. For B1 it bounds the whole DO53.
 	limit := min(cmd.ne, c.maxResponse, respLimit)

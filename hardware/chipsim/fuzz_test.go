@@ -32,6 +32,8 @@ func FuzzTransmit(f *testing.F) {
 		seed(st, "00A4020002011C00", "00C000000C", "00B09C0004", "00B1000004540201200E")
 		seed(st, selectApp, "00A4020C020102", "00B07FF804", "00B10002055403008000FF", "00B00000000000")
 		seed(st, "00A4020C0201", "00B0", "0CB081000D9801048E080000000000000000", "0C")
+		// PACE's commands (pace.go; the deep PACE states are FuzzPACE's).
+		seed(st, "0022C1A40F800A04007F00070202040202830101", "10860000027C0000", "10A4040C07A0000002471001")
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) == 0 {
@@ -45,7 +47,7 @@ func FuzzTransmit(f *testing.F) {
 			cfg = Config{ExtendedLength: true, EOFWarning: true, KeepSessionOnPlain: true}
 		case 4:
 			faults = Faults{TearAfter: 6, CorruptMACAt: 2, UnprotectedErrors: true, DropSMAt: 5,
-				PlainSuccessAt: 3, OmitDO99: true, SelectGetResponse: true, SelectNeedsFCI: true, CapLe: 17, WrongLengthAbove: 200}
+				PlainSuccessAt: 3, OmitDO99: true, SelectGetResponse: true, SelectNeedsFCI: true, CapLe: 17, WrongLengthAbove: 200, ExactLengthAbove: 150}
 		case 5:
 			cfg = Config{RequireBAC: new(false), MaxResponse: 33}
 			faults = Faults{SelectGetResponse: true}

@@ -90,10 +90,28 @@ type Config struct {
 	// session is dropped, as real chips do.
 	KeepSessionOnPlain bool `json:"keep_session_on_plain,omitempty"`
 
-	// Reserved for later issues (documented in docs/chip-identity.md):
-	// "can", "pace", "chip_authentication", "active_authentication". They
-	// are refused for now, so a folder written for a newer chip is not
-	// silently served without its keys.
+	// ActiveAuthentication gives the chip an Active Authentication key
+	// (9303-11 §6.1, aa.go). nil: INTERNAL AUTHENTICATE answers 6D00.
+	ActiveAuthentication *AAConfig `json:"active_authentication,omitempty"`
+
+	// CAN is the card access number, six digits, a PACE password
+	// (9303-11 §9.7.3) beside the MRZ. Empty: PACE with the CAN is
+	// refused (pace.go).
+	CAN string `json:"can,omitempty"`
+
+	// PACE configures the chip's PACE (pace.go). Which PACEInfos the chip
+	// offers is read from EF.CardAccess, not from here. nil: defaults.
+	PACE *PACEConfig `json:"pace,omitempty"`
+
+	// TerminalAuthentication gives the chip a trust point for Terminal
+	// Authentication (ta.go): the CVCA certificate and the chip's date.
+	// nil: no terminal can be authenticated, DG3 and DG4 answer 6982.
+	TerminalAuthentication *TAConfig `json:"terminal_authentication,omitempty"`
+
+	// ChipAuthentication gives the chip a static Chip Authentication key
+	// (9303-11 §6.2, ca.go), which PACE-CAM uses too. nil: MSE:Set KAT
+	// and MSE:Set AT 41A4 answer 6A81.
+	ChipAuthentication *CAConfig `json:"chip_authentication,omitempty"`
 }
 
 // requireBAC resolves the default of RequireBAC.
@@ -135,6 +153,10 @@ func knownFile(name string) bool {
 // over 16 MiB or an invalid configuration.
 func NewIdentity(files map[string][]byte, cfg Config) (*Identity, error) {
 	id := &Identity{Files: make(map[string][]byte, len(files)), Config: cfg}
+	id.Config.ActiveAuthentication = cfg.ActiveAuthentication.clone()
+	id.Config.ChipAuthentication = cfg.ChipAuthentication.clone()
+	id.Config.TerminalAuthentication = cfg.TerminalAuthentication.clone()
+	id.Config.PACE = cfg.PACE.clone()
 	for name, b := range files {
 		id.Files[name] = bytes.Clone(b)
 	}
@@ -148,6 +170,10 @@ func NewIdentity(files map[string][]byte, cfg Config) (*Identity, error) {
 type resolved struct {
 	mrzInfo string // 9303-11 §9.7.2 MRZ_information
 	atr     []byte
+	aa      *aaSigner // nil without Active Authentication
+	ca      *caKey    // nil without Chip Authentication
+	pace    *paceCard // never nil
+	ta      *taAnchor // nil without Terminal Authentication
 }
 
 // resolve validates the identity and derives the BAC MRZ information and
@@ -201,6 +227,21 @@ func (id *Identity) resolve() (*resolved, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidIdentity, err)
 	}
 	r.mrzInfo = info
+	if r.aa, err = cfg.ActiveAuthentication.signer(); err != nil {
+		return nil, err
+	}
+	if r.ca, err = cfg.ChipAuthentication.key(); err != nil {
+		return nil, err
+	}
+	if r.ta, err = cfg.TerminalAuthentication.resolve(id.Files["CVCA"], info); err != nil {
+		return nil, err
+	}
+	if r.pace, err = resolvePACE(id.Files, cfg, info); err != nil {
+		return nil, err
+	}
+	if err := checkCAM(r.pace, r.ca); err != nil { // pace_cam.go
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -223,6 +264,15 @@ func LoadIdentity(dir string) (*Identity, error) {
 		}
 		if dec.More() {
 			return nil, fmt.Errorf("%w: %s: data after the JSON object", ErrInvalidIdentity, ConfigFile)
+		}
+		if err := cfg.ActiveAuthentication.loadKey(dir); err != nil {
+			return nil, err
+		}
+		if err := cfg.ChipAuthentication.loadKey(dir); err != nil {
+			return nil, err
+		}
+		if err := cfg.TerminalAuthentication.loadCVCA(dir); err != nil {
+			return nil, err
 		}
 	}
 	files := make(map[string][]byte)
@@ -282,6 +332,15 @@ func (id *Identity) Save(dir string) error {
 		return err
 	}
 	if err := writeFile(dir, ConfigFile, append(js, '\n')); err != nil {
+		return err
+	}
+	if err := cfg.ActiveAuthentication.saveKey(dir); err != nil {
+		return err
+	}
+	if err := cfg.ChipAuthentication.saveKey(dir); err != nil {
+		return err
+	}
+	if err := cfg.TerminalAuthentication.saveCVCA(dir); err != nil {
 		return err
 	}
 	for _, name := range fileNames() {

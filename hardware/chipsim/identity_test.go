@@ -101,7 +101,7 @@ func TestLoadIdentity(t *testing.T) {
 		name  string
 		files map[string]string
 	}{
-		{"unknown field", map[string]string{"DG1": d1, "chip.json": `{"pace": {}}`}},
+		{"unknown field", map[string]string{"DG1": d1, "chip.json": `{"pin": "123456"}`}},
 		{"two objects", map[string]string{"DG1": d1, "chip.json": `{} {}`}},
 		{"not JSON", map[string]string{"DG1": d1, "chip.json": `version: 1`}},
 		{"oversized chip.json", map[string]string{"DG1": d1, "chip.json": `{"atr":"` + strings.Repeat("0", 70000) + `"}`}},

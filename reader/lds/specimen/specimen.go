@@ -18,8 +18,9 @@
 // The package deliberately does not model a real issuing state: its keys
 // are throwaway P-256 keys held in memory (a real Document Signer key sits
 // in an HSM; issuance with PKCS #11 is a later issue), there is no CRL or
-// master list, and no chip authentication or active authentication keys
-// (DG14, DG15) are made yet.
+// master list, and no active authentication key (DG15). Chip
+// Authentication data (DG14, EF.CardSecurity and the chip's key, see
+// ChipOptions) is made only when Options.Chip asks for it.
 package specimen
 
 import (
@@ -40,6 +41,7 @@ import (
 	"io"
 	"math/big"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +74,15 @@ type Options struct {
 	// Now is the issuing time (certificates' validity, signing time, DG12
 	// date of issue); default time.Now().
 	Now time.Time
+	// Chip, when set, adds the chip-security data of chip.go: DG14 (in
+	// EF.COM and EF.SOD), EF.CardSecurity and a Chip Authentication key
+	// (Document.CAKey). Nil leaves the specimen exactly as without it.
+	Chip *ChipOptions
+	// EAC, when set, adds Extended Access Control data (eac.go): DG3
+	// (and DG4) in EF.COM and EF.SOD, EF.CVCA, and the Terminal
+	// Authentication chain in Document.EAC. Nil leaves the specimen
+	// exactly as without it.
+	EAC *EACOptions
 }
 
 // Document is a generated chip image with the keys and certificates
@@ -85,6 +96,15 @@ type Document struct {
 	CSCAKey crypto.Signer
 	DSC     *x509.Certificate
 	DSKey   crypto.Signer
+	// CAKey is the Chip Authentication private key as PKCS#8 DER (an SEC 1
+	// ECPrivateKey naming its curve, or an X9.42 DH key), the chip's
+	// ca.key; CAPublicKey is its public key in the domain's fixed-length
+	// encoding (04‖X‖Y, or y as long as p). Both nil without
+	// Options.Chip.
+	CAKey       []byte
+	CAPublicKey []byte
+	// EAC is the Extended Access Control data (Options.EAC), nil without.
+	EAC *EAC
 }
 
 // DefaultMRZ returns the TD3 specimen of ICAO 9303-3 Appendix (Anna Maria
@@ -169,11 +189,6 @@ func Generate(opts Options) (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("specimen: %w", err)
 	}
-	com, err := lds.EncodeCOM("0107", "040000", []lds.File{lds.FileDG1, lds.FileDG2, lds.FileDG11, lds.FileDG12})
-	if err != nil {
-		return nil, fmt.Errorf("specimen: %w", err)
-	}
-
 	cscaKey, err := deriveKey(opts.Rand)
 	if err != nil {
 		return nil, err
@@ -187,8 +202,42 @@ func Generate(opts Options) (*Document, error) {
 		return nil, err
 	}
 
+	dgs := map[int][]byte{1: dg1, 2: dg2, 11: dg11, 12: dg12}
+	listed := []lds.File{lds.FileDG1, lds.FileDG2, lds.FileDG11, lds.FileDG12}
+	var chip map[string][]byte
+	var caKey *caKeyPair
+	if opts.Chip != nil {
+		// Drawn after every default key, so the rest of the specimen is
+		// the same with or without chip data.
+		chip, caKey, err = chipFiles(opts.Rand, opts.Chip, func(infos *lds.SecurityInfos) ([]byte, error) {
+			return lds.EncodeCardSecurity(infos, dsc, deterministic{dsKey}, crypto.SHA256, now)
+		})
+		if err != nil {
+			return nil, err
+		}
+		dgs[14] = chip[lds.FileDG14.String()]
+		listed = append(listed, lds.FileDG14)
+	}
+	var eac *EAC
+	if opts.EAC != nil {
+		// Drawn after every other key, like the chip data.
+		if eac, err = GenerateEAC(opts.Rand, now, *opts.EAC); err != nil {
+			return nil, err
+		}
+		dgs[3] = eac.DG3
+		listed = append(listed, lds.FileDG3)
+		if eac.DG4 != nil {
+			dgs[4] = eac.DG4
+			listed = append(listed, lds.FileDG4)
+		}
+		slices.Sort(listed)
+	}
+	com, err := lds.EncodeCOM("0107", "040000", listed)
+	if err != nil {
+		return nil, fmt.Errorf("specimen: %w", err)
+	}
 	hashes := map[int][]byte{}
-	for n, b := range map[int][]byte{1: dg1, 2: dg2, 11: dg11, 12: dg12} {
+	for n, b := range dgs {
 		sum := sha256.Sum256(b)
 		hashes[n] = sum[:]
 	}
@@ -196,7 +245,7 @@ func Generate(opts Options) (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("specimen: %w", err)
 	}
-	return &Document{
+	doc := &Document{
 		MRZ: opts.MRZ,
 		Files: map[string][]byte{
 			lds.FileCOM.String():  com,
@@ -208,7 +257,22 @@ func Generate(opts Options) (*Document, error) {
 		},
 		CSCA: csca, CSCAKey: cscaKey,
 		DSC: dsc, DSKey: dsKey,
-	}, nil
+	}
+	for name, b := range chip {
+		doc.Files[name] = b
+	}
+	if caKey != nil {
+		doc.CAKey, doc.CAPublicKey = caKey.pkcs8, caKey.pub
+	}
+	if eac != nil {
+		doc.EAC = eac
+		doc.Files[lds.FileDG3.String()] = eac.DG3
+		if eac.DG4 != nil {
+			doc.Files[lds.FileDG4.String()] = eac.DG4
+		}
+		doc.Files[lds.FileCVCA.String()] = eac.EFCVCA
+	}
+	return doc, nil
 }
 
 // nameField writes DG11's full name as 9303-10 §4.7.11 prints it:
