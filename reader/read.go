@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
+	"borderid/internal/smcrypto"
 	"borderid/reader/lds"
 )
 
@@ -32,32 +34,76 @@ type ReadOptions struct {
 	ATR []byte
 	// MaxNe caps the response length the reader asks for (0: no cap).
 	MaxNe int
+
+	// CAN is the card access number, a PACE password (9303-11 §4.4.1).
+	// When set, PACE uses it instead of the MRZ.
+	CAN string
+	// AllowBACFallback lets the read fall back to BAC when the chip offers
+	// PACE and PACE fails for another reason than a wrong password. Off,
+	// a failed PACE fails the read (fail closed: BAC is the weaker
+	// protocol, and an attacker can make PACE fail).
+	AllowBACFallback bool
+	// Terminal holds the inspection system's CV certificates and key for
+	// Terminal Authentication; nil skips it (DG3/DG4 stay not authorised).
+	Terminal *Terminal
+	// AAChallenge is the Active Authentication challenge (8 bytes); nil
+	// draws a random one.
+	AAChallenge []byte
+	// SkipChipAuthentication skips active, chip and terminal
+	// authentication (and so DG3/DG4): a read of the files only.
+	SkipChipAuthentication bool
 }
 
 // Result is what Read got from the chip.
 type Result struct {
-	AccessControl  string              // "BAC"
-	Files          map[lds.File][]byte // every file read, as read (one TLV element; EF.ATR/INFO whole)
-	NotAuthorised  []lds.File          // files the chip refused (6982) or that need Terminal Authentication
-	NotFound       []lds.File          // files EF.COM lists that the chip does not have
-	Quirks         []string            // quirk codes, each once, in order first seen
-	APDUs          int                 // command APDUs sent, GET RESPONSE included
-	Bytes          int                 // bytes on the wire, both directions
+	AccessControl string              // "BAC", "PACE-GM", "PACE-IM" or "PACE-CAM"
+	Cipher        smcrypto.Cipher     // the secure messaging cipher after access control
+	PACE          *PACEResult         // nil after BAC
+	Files         map[lds.File][]byte // every file read, as read (one TLV element; EF.ATR/INFO whole)
+	NotAuthorised []lds.File          // files the chip refused (6982, MAC-protected) or that need Terminal Authentication
+	NotFound      []lds.File          // files EF.COM lists that the chip does not have (6A82, MAC-protected)
+	// Unverified lists files whose refusal (6A82 or 6982) came without
+	// secure messaging (QuirkSMUnprotectedError): nothing proves the chip
+	// sent it, so the file may exist and have been hidden. A report treats
+	// them as unproven, not as absent.
+	Unverified     []lds.File
+	Quirks         []string // quirk codes, each once, in order first seen
+	APDUs          int      // command APDUs sent, GET RESPONSE included
+	Bytes          int      // bytes on the wire, both directions
 	Duration       time.Duration
 	MaxLe          int  // the largest plain Ne a READ BINARY used
 	ExtendedLength bool // whether any extended-length APDU was sent
+
+	// The authentication protocols run after the files were read. A nil
+	// result with a nil error means the protocol was not attempted (the
+	// chip does not offer it, or ReadOptions skipped it); the error says
+	// why an attempt did not pass (ErrAAFailed, ErrCAFailed, ErrTAFailed
+	// for a refusal or a wrong signature; other errors for a broken
+	// channel).
+	AA    *AAResult
+	AAErr error
+	CA    *CAResult
+	CAErr error
+	TA    *TAResult
+	TAErr error
 }
 
 // ErrNoKey: Read was called without MRZ key-seed information.
 var ErrNoKey = errors.New("reader: no access key (MRZ key-seed information) given")
+
+// ErrNoRandom: Read was called without a random source.
+var ErrNoRandom = errors.New("reader: no random source given")
 
 // Read reads an eMRTD the way a border station does (9303-10 §3, 9303-11
 // §4): EF.CardAccess and EF.ATR/INFO in plain from the master file, then
 // the eMRTD application under BAC: EF.COM, each data group it lists (DG3
 // and DG4 are recorded as not authorised: they need Terminal
 // Authentication), then EF.SOD. A data group the chip refuses with 6982 is
-// recorded, not fatal. If the chip drops secure messaging, access control
-// is redone once and the read resumes where it stopped.
+// recorded, not fatal; one refused without secure messaging goes to
+// Result.Unverified. If the chip drops secure messaging, access control is
+// redone once and the read resumes where it stopped, unless an
+// unprotected error status was accepted earlier in that session: then the
+// read fails with ErrSecureMessaging (ErrUntrustedStatus).
 //
 // On error the Result holds what was read until then (with its counters
 // and quirks). Errors match ErrBACFailed, ErrSecureMessaging,
@@ -69,11 +115,11 @@ func Read(ctx context.Context, t Transport, opts ReadOptions) (*Result, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	res := &Result{Files: map[lds.File][]byte{}}
-	if opts.BACKeyInfo == "" {
+	if opts.BACKeyInfo == "" && opts.CAN == "" {
 		return res, ErrNoKey
 	}
 	if opts.Rand == nil {
-		return res, fmt.Errorf("reader: no random source")
+		return res, ErrNoRandom
 	}
 	var ext ExtendedLength
 	if opts.ATR != nil {
@@ -99,7 +145,9 @@ type run struct {
 	opts        ReadOptions
 	log         *slog.Logger
 	res         *Result
-	reestablish bool // access control was redone once already
+	cardAccess  *lds.SecurityInfos // parsed EF.CardAccess, nil if absent or malformed
+	usePACE     bool               // access control is PACE (else BAC)
+	reestablish bool               // access control was redone once already
 }
 
 func (r *run) read(ctx context.Context) error {
@@ -113,12 +161,11 @@ func (r *run) read(ctx context.Context) error {
 		// needs nothing from it, so a file that does not parse is recorded
 		// and the read goes on (its raw bytes stay in the Result).
 		infos, err := lds.ParseCardAccess(ca)
-		switch {
-		case err != nil:
+		if err != nil {
 			r.log.Warn("EF.CardAccess not understood; going on with BAC", "err", err)
 			s.AddQuirk(QuirkCardAccessMalformed)
-		case len(infos.PACE) > 0:
-			s.AddQuirk(QuirkPACEOfferedBACUsed)
+		} else {
+			r.cardAccess = infos
 		}
 	}
 	if ai, ok, err := r.readOptional(ctx, lds.FileATRInfo); err != nil {
@@ -133,14 +180,9 @@ func (r *run) read(ctx context.Context) error {
 		}
 	}
 
-	if err := s.SelectApplication(ctx); err != nil {
+	if err := r.accessControl(ctx); err != nil {
 		return err
 	}
-	if _, err := BAC(ctx, s, r.opts.BACKeyInfo, r.opts.Rand); err != nil {
-		return err
-	}
-	r.res.AccessControl = "BAC"
-	r.log.Info("access control done", "protocol", "BAC")
 
 	files := r.opts.Files
 	if files == nil {
@@ -164,14 +206,32 @@ func (r *run) read(ctx context.Context) error {
 		}
 		if f == lds.FileDG3 || f == lds.FileDG4 {
 			// Extended Access Control (Terminal Authentication) protects
-			// them; asking without it only earns a 6982.
+			// them; asking without it only earns a 6982. They are read
+			// after it, below.
 			r.res.NotAuthorised = append(r.res.NotAuthorised, f)
 			continue
 		}
+		if err := r.readDG(ctx, f); err != nil {
+			return err
+		}
+	}
+	if r.opts.SkipChipAuthentication {
+		return nil
+	}
+	return r.authenticate(ctx)
+}
+
+// readDG reads one file of the application and files it in the Result by
+// outcome.
+func (r *run) readDG(ctx context.Context, f lds.File) error {
+	{
 		b, err := r.readSM(ctx, f)
 		switch {
 		case err == nil:
 			r.res.Files[f] = b
+		case errors.Is(err, ErrUnprotectedStatus) && (errors.Is(err, ErrAccessDenied) || errors.Is(err, ErrFileNotFound)):
+			r.log.Warn("file refused without secure messaging; unverified", "file", f.String(), "err", err)
+			r.res.Unverified = append(r.res.Unverified, f)
 		case errors.Is(err, ErrAccessDenied):
 			r.log.Info("file not authorised", "file", f.String())
 			r.res.NotAuthorised = append(r.res.NotAuthorised, f)
@@ -185,8 +245,181 @@ func (r *run) read(ctx context.Context) error {
 	return nil
 }
 
+// accessControl runs PACE when EF.CardAccess offers it, else BAC
+// (9303-11 §4.2: a reader that supports PACE uses it when offered). A
+// PACE that fails with a wrong password fails the read; any other PACE
+// failure falls back to BAC only when ReadOptions.AllowBACFallback says
+// so. The eMRTD application is selected under the new session.
+func (r *run) accessControl(ctx context.Context) error {
+	s := r.s
+	offered := r.cardAccess != nil && len(r.cardAccess.PACE) > 0
+	if offered && !r.reestablish || r.usePACE {
+		pw := MRZPassword(r.opts.BACKeyInfo)
+		if r.opts.CAN != "" {
+			pw = CANPassword(r.opts.CAN)
+		}
+		pr, err := PACE(ctx, s, r.cardAccess, pw, PACEOptions{Rand: r.opts.Rand, Logger: r.log})
+		switch {
+		case err == nil:
+			r.usePACE = true
+			r.res.PACE, r.res.AccessControl, r.res.Cipher = pr, pr.AccessControl(), pr.Cipher
+			r.log.Info("access control done", "protocol", r.res.AccessControl, "domain", pr.Domain, "cipher", pr.Cipher)
+			return s.SelectApplication(ctx)
+		case errors.Is(err, ErrPACEFailed) && !errors.Is(err, ErrPACETokenMismatch),
+			!r.opts.AllowBACFallback, r.opts.BACKeyInfo == "", r.usePACE:
+			return err
+		}
+		r.log.Warn("PACE failed; falling back to BAC as allowed", "err", err)
+		s.AddQuirk(QuirkPACEOfferedBACUsed)
+		// PACE may have left the chip mid-protocol: a fresh SELECT of the
+		// application starts BAC cleanly; a chip that needs a reset fails
+		// BAC and the read with it.
+		s.SetSecureMessaging(nil)
+	}
+	if r.opts.BACKeyInfo == "" {
+		return fmt.Errorf("%w: the chip offers no PACE, and BAC needs the MRZ (a CAN is not enough)", ErrNoKey)
+	}
+	if err := s.SelectApplication(ctx); err != nil {
+		return err
+	}
+	if _, err := BAC(ctx, s, r.opts.BACKeyInfo, r.opts.Rand); err != nil {
+		return err
+	}
+	r.res.AccessControl, r.res.Cipher = "BAC", smcrypto.TDES
+	r.log.Info("access control done", "protocol", "BAC")
+	return nil
+}
+
+// authenticate runs the chip's own proofs after the files were read:
+// Active Authentication (DG15) first, under the access-control session;
+// then Chip Authentication (DG14), which replaces the session keys; then,
+// with a terminal, Terminal Authentication and DG3/DG4. A refusal or a
+// wrong signature is recorded in the Result, not returned: the files were
+// read and the report says what could be proved. An error that broke the
+// channel ends the sequence (later protocols need it) and is recorded too.
+func (r *run) authenticate(ctx context.Context) error {
+	res := r.res
+	var dg14 *lds.SecurityInfos
+	if b, ok := res.Files[lds.FileDG14]; ok {
+		if infos, err := lds.ParseDG14(b); err == nil {
+			dg14 = infos
+		} else {
+			r.log.Warn("DG14 not understood", "err", err)
+			res.CAErr = fmt.Errorf("%w: DG14: %w", ErrCANotSupported, err)
+		}
+	}
+	if b, ok := res.Files[lds.FileDG15]; ok {
+		var info *lds.ActiveAuthenticationInfo
+		if dg14 != nil && len(dg14.ActiveAuthentication) > 0 {
+			info = &dg14.ActiveAuthentication[0]
+		}
+		dg15, err := lds.ParseDG15(b)
+		if err == nil {
+			res.AA, err = ActiveAuthenticate(ctx, r.s, dg15, r.opts.AAChallenge, info)
+		}
+		if err != nil {
+			res.AA, res.AAErr = nil, err
+			r.log.Warn("active authentication did not pass", "err", err)
+			if channelBroken(err) {
+				return nil
+			}
+		}
+		if res.AA != nil {
+			for _, q := range res.AA.Quirks {
+				r.s.AddQuirk(q)
+			}
+		}
+	}
+	if dg14 == nil || len(dg14.ChipAuthentication) == 0 {
+		return nil
+	}
+	ca, err := ChipAuthenticate(ctx, r.s, dg14, CAOptions{Rand: r.opts.Rand})
+	if err != nil || ca == nil || !ca.Passed {
+		res.CAErr = err
+		if err == nil {
+			res.CAErr = ErrCAFailed
+		}
+		r.log.Warn("chip authentication did not pass", "err", res.CAErr)
+		return nil
+	}
+	res.CA = ca
+	r.log.Info("chip authentication passed", "domain", ca.Domain, "cipher", ca.Cipher)
+	if r.opts.Terminal == nil || len(res.NotAuthorised) == 0 {
+		return nil
+	}
+	var eac []lds.File
+	for _, f := range res.NotAuthorised {
+		if f == lds.FileDG3 || f == lds.FileDG4 {
+			eac = append(eac, f)
+		}
+	}
+	if len(eac) == 0 {
+		return nil
+	}
+	var idIC []byte
+	if res.PACE != nil {
+		idIC, err = res.PACE.ChipKeyComp()
+	} else {
+		idIC, err = TAIDFromBAC(r.opts.BACKeyInfo)
+	}
+	if err != nil {
+		res.TAErr = err
+		return nil
+	}
+	comp, err := ca.CompEphemeralPublicKey()
+	if err != nil {
+		res.TAErr = err
+		return nil
+	}
+	cvca, _, err := r.readOptionalSM(ctx, lds.FileCVCA)
+	if err != nil {
+		res.TAErr = err
+		return nil
+	}
+	ta, err := TerminalAuthenticate(ctx, r.s, r.opts.Terminal, idIC, comp, cvca)
+	if err != nil {
+		res.TAErr = err
+		r.log.Warn("terminal authentication did not pass", "err", err)
+		return nil
+	}
+	res.TA = ta
+	res.NotAuthorised = slices.DeleteFunc(res.NotAuthorised, func(f lds.File) bool { return slices.Contains(eac, f) })
+	for _, f := range eac {
+		// The chip grants what the IS certificate's rights allow; a 6982
+		// here files the group as not authorised again.
+		if err := r.readDG(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// channelBroken reports whether err means the secure channel (or the card)
+// is gone, so no further protocol can run over it.
+func channelBroken(err error) bool {
+	var swe *SWError
+	return err != nil && !errors.As(err, &swe) && !errors.Is(err, ErrAAFailed) && !errors.Is(err, ErrAANotSupported)
+}
+
+// readOptionalSM reads a file of the application under secure messaging;
+// absence is not an error.
+func (r *run) readOptionalSM(ctx context.Context, f lds.File) ([]byte, bool, error) {
+	b, err := r.s.ReadFile(ctx, f)
+	var swe *SWError
+	switch {
+	case err == nil:
+		return b, true, nil
+	case errors.As(err, &swe):
+		return nil, false, nil
+	}
+	return nil, false, err
+}
+
 // readOptional reads a master-file file in plain; absence (or a plain
-// refusal) is not an error.
+// refusal) is not an error. A file whose READ BINARY answers cannot make
+// up a TLV element (ErrReadBinary) is not an error
+// either, but for EF.CardAccess it is recorded as QuirkCardAccessMalformed:
+// the chip has the file and the reader could not tell what it offers.
 func (r *run) readOptional(ctx context.Context, f lds.File) ([]byte, bool, error) {
 	b, err := r.s.ReadFile(ctx, f)
 	if err == nil {
@@ -194,7 +427,14 @@ func (r *run) readOptional(ctx context.Context, f lds.File) ([]byte, bool, error
 		return b, true, nil
 	}
 	var swe *SWError
-	if errors.As(err, &swe) || errors.Is(err, ErrReadBinary) {
+	switch {
+	case errors.Is(err, ErrReadBinary):
+		r.log.Warn("file unreadable", "file", f.String(), "err", err)
+		if f == lds.FileCardAccess {
+			r.s.AddQuirk(QuirkCardAccessMalformed)
+		}
+		return nil, false, nil
+	case errors.As(err, &swe):
 		r.log.Info("file not available", "file", f.String(), "err", err)
 		return nil, false, nil
 	}
@@ -210,10 +450,7 @@ func (r *run) readSM(ctx context.Context, f lds.File) ([]byte, error) {
 		r.reestablish = true
 		r.s.AddQuirk(QuirkSMReestablished)
 		r.log.Warn("chip dropped secure messaging; redoing access control", "file", f.String(), "offset", len(fr.buf))
-		if err := r.s.SelectApplication(ctx); err != nil {
-			return nil, err
-		}
-		if _, err := BAC(ctx, r.s, r.opts.BACKeyInfo, r.opts.Rand); err != nil {
+		if err := r.accessControl(ctx); err != nil {
 			return nil, err
 		}
 		fr.selected = false

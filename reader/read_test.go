@@ -34,22 +34,50 @@ func checkFiles(t *testing.T, fc *fakeCard, res *Result, skip ...lds.File) {
 	}
 }
 
-// checkNeverPastEnd asserts that once a file's length was known (after
-// its first read) no READ BINARY asked for bytes beyond its end.
+// checkNeverPastEnd asserts that no READ BINARY asked for bytes beyond
+// the end of a file whose length the reader could know: every read after
+// the chip served the file's TLV header, at offset 0 as elsewhere (a
+// retry at offset 0, a probe after a refusal). Only reads before that may
+// reach past the end: the reader cannot know the length yet, and ISO/IEC
+// 7816-4 §11.3.3 lets the chip answer with what remains. EF.ATR/INFO and
+// EF.CVCA hold no single element and are read until the chip says they
+// ended, so they are not checked.
 func checkNeverPastEnd(t *testing.T, fc *fakeCard) {
 	t.Helper()
+	served := map[lds.File]int{}
 	for _, r := range fc.reads {
-		if r.off == 0 {
-			continue // the length is known only after the first bytes
+		if r.file == lds.FileATRInfo || r.file == lds.FileCVCA {
+			continue
 		}
+		file := fc.files[r.file]
 		n := r.ne
 		if r.odd {
 			n -= 1 + berLenSize(n)
 		}
-		if r.off+n > len(fc.files[r.file]) {
-			t.Errorf("%v: read of %d at %d past the end %d", r.file, n, r.off, len(fc.files[r.file]))
+		if served[r.file] >= headerLen(file) && r.off+n > len(file) {
+			t.Errorf("%v: read of %d at %d past the end %d", r.file, n, r.off, len(file))
 		}
+		served[r.file] = max(served[r.file], r.off+r.served)
 	}
+}
+
+// headerLen is the size of the tag and length of the TLV element that
+// starts b (ISO/IEC 7816-4 §5.2.2): enough to know the file's length.
+func headerLen(b []byte) int {
+	if len(b) < 2 {
+		return len(b) + 1
+	}
+	n := 1
+	if b[0]&0x1F == 0x1F {
+		n++
+	}
+	if n >= len(b) {
+		return len(b) + 1
+	}
+	if l := b[n]; l >= 0x80 {
+		n += int(l & 0x7F)
+	}
+	return n + 1
 }
 
 func TestReadBAC3DES(t *testing.T) {
@@ -154,7 +182,13 @@ func TestReadExtendedLength(t *testing.T) {
 		{"ATR bit clear", atrWithCapabilities(0x00), nil, 0, 231, false, 87},
 		{"ATR", atrWithCapabilities(0x40), nil, 0, 65511, true, 1},
 		{"ATR capped by reader", atrWithCapabilities(0x40), nil, 4096, 4071, true, 5},
+		// A response APDU of 2048 bytes: 2046 data bytes, whose protected
+		// form holds 2023 plain bytes under 3DES.
 		{"EF.ATR/INFO 7F66 max 2048", nil, atrInfo, 0, 2023, true, 10},
+		// A response APDU of 200 bytes (198 data bytes) binds even though
+		// it is below a short APDU's 256 (the command side, 1024, offers
+		// extended length): 175 plain bytes, short APDUs.
+		{"EF.ATR/INFO 7F66 response 200", nil, unhex(t, "7F660802020400020200C8"), 0, 175, false, 115},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,7 +210,9 @@ func TestReadExtendedLength(t *testing.T) {
 			}
 			n := 0
 			for _, r := range fc.reads {
-				if r.ne > tc.wantLe {
+				// The master file's files are read before EF.ATR/INFO
+				// tells the maxima (EF.ATR/INFO itself among them).
+				if r.ne > tc.wantLe && !r.file.InMF() {
 					t.Errorf("Ne %d above %d", r.ne, tc.wantLe)
 				}
 				if r.file == lds.FileDG2 {
@@ -185,6 +221,16 @@ func TestReadExtendedLength(t *testing.T) {
 			}
 			if n != tc.dg2Reads {
 				t.Errorf("%d DG2 reads, want %d", n, tc.dg2Reads)
+			}
+			// In extended form the protected commands' own Le never asks
+			// for more than the chip advertised (response data bytes), nor
+			// more than needed. (Short protected commands keep Le 00, as
+			// 9303-11 §9.8 and App. D.4 have it.)
+			if e, _ := ExtendedLengthFromATRInfo(tc.atrInfo); tc.wantExt && e.MaxNe > 0 && fc.maxOuterNe > e.MaxNe {
+				t.Errorf("protected Le %d above the advertised %d", fc.maxOuterNe, e.MaxNe)
+			}
+			if tc.wantExt && fc.maxOuterNe != protectedSize(smcrypto.TDES, tc.wantLe, false) {
+				t.Errorf("largest protected Le %d, want %d for Ne %d", fc.maxOuterNe, protectedSize(smcrypto.TDES, tc.wantLe, false), tc.wantLe)
 			}
 			checkNeverPastEnd(t, fc)
 		})
@@ -198,12 +244,29 @@ func TestReadStepDown(t *testing.T) {
 		wantLe   int
 		dg2Reads int
 	}{
-		// 231 -> 6700 -> 115 -> 6700 -> 57 (on EF.COM, then kept).
-		{"6700", func(fc *fakeCard) { fc.wrongLengthAbove = 100 }, 57, 351},
-		// 231 -> 6C80: 128 from then on.
-		{"6Cxx", func(fc *fakeCard) { fc.exactAbove = 128 }, 128, 157},
+		// EF.COM and DG1 are shorter than 100 bytes: their first reads
+		// (231, refused) are followed by an 8-byte header probe, and the
+		// refusals say nothing about the chip since the files end before
+		// 231. DG2's refused 231 lies inside its 20000 bytes: the limit
+		// is below 231, and bisection between the largest full answer so
+		// far (23 bytes, a short file's remainder) and the smallest
+		// refusal settles on exactly 100: 231 refused, 8, 127 refused, 75,
+		// 101 refused, 88, 94, 97, 99, 100, then 100 per read: 205 reads,
+		// 3 refused. (Halving settled at 57 and took 351.)
+		{"6700", func(fc *fakeCard) { fc.wrongLengthAbove = 100 }, 100, 205},
+		// 6C80 to EF.COM's and DG1's first reads says nothing (both are
+		// shorter than 128); to DG2's it does: 128 from then on, 1 + 157.
+		{"6Cxx", func(fc *fakeCard) { fc.exactAbove = 128 }, 128, 158},
 		// A chip that serves 100 bytes with 9000: learnt on DG2's first read.
 		{"short 9000", func(fc *fakeCard) { fc.maxResp = 100 }, 100, 200},
+		// A chip that refuses any Ne beyond the end of the file with 6700:
+		// the over-long first reads of the short files must not cap the
+		// session (EF.COM and DG1 each cost a refused 231 and an 8-byte
+		// probe). DG2 is longer than 231: 87 reads as on a perfect chip.
+		{"6700 past the end", func(fc *fakeCard) { fc.wrongLengthPastEnd = true }, 231, 87},
+		// The same with 6Cxx giving the bytes that remain (the ISO/IEC
+		// 7816-4 meaning of 6Cxx for Ne beyond the end).
+		{"6Cxx past the end", func(fc *fakeCard) { fc.exactPastEnd = true }, 231, 87},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -218,14 +281,19 @@ func TestReadStepDown(t *testing.T) {
 				t.Errorf("MaxLe %d, want %d", res.MaxLe, tc.wantLe)
 			}
 			n := 0
+			var seq []int
 			for _, r := range fc.reads {
 				if r.file == lds.FileDG2 {
 					n++
+					if len(seq) < 10 {
+						seq = append(seq, r.ne)
+					}
 				}
 			}
 			if n != tc.dg2Reads {
 				t.Errorf("%d DG2 reads, want %d", n, tc.dg2Reads)
 			}
+			t.Logf("%d APDUs; DG2 Ne: %v ...", res.APDUs, seq)
 			checkNeverPastEnd(t, fc)
 		})
 	}
@@ -297,16 +365,21 @@ func TestReadQuirks(t *testing.T) {
 	cardAccessNoPACE := unhex(t, "3126 300D 060804007F00070202 02 020101 "+
 		"3015 0606678108010105 020101 06082A8648CE3D040302")
 	tests := []struct {
-		name      string
-		files     func(map[lds.File][]byte)
-		set       func(*fakeCard)
-		quirks    []string
-		notAuth   []lds.File
-		notFound  []lds.File
-		skip      []lds.File
-		wantAPDUs int
+		name       string
+		files      func(map[lds.File][]byte)
+		set        func(*fakeCard)
+		quirks     []string
+		notAuth    []lds.File
+		notFound   []lds.File
+		unverified []lds.File
+		skip       []lds.File
+		wantAPDUs  int
+		opts       func(*ReadOptions)
 	}{
 		{
+			// The refusals come without secure messaging: nothing proves
+			// the chip sent them, so DG5 and DG14 are unverified, not
+			// absent or refused.
 			name: "unprotected errors",
 			files: func(f map[lds.File][]byte) {
 				f[lds.FileCOM], _ = lds.EncodeCOM("0107", "040000", []lds.File{lds.FileDG1, lds.FileDG5, lds.FileDG14})
@@ -314,8 +387,21 @@ func TestReadQuirks(t *testing.T) {
 				delete(f, lds.FileDG3)
 				f[lds.FileDG14] = element(t, 0x6E, 50)
 			},
-			set:      func(fc *fakeCard) { fc.unprotectedErrors = true; fc.denied[lds.FileDG14] = true },
-			quirks:   []string{"sm_unprotected_error"},
+			set:        func(fc *fakeCard) { fc.unprotectedErrors = true; fc.denied[lds.FileDG14] = true },
+			quirks:     []string{"sm_unprotected_error"},
+			unverified: []lds.File{lds.FileDG5, lds.FileDG14},
+			skip:       []lds.File{lds.FileDG14},
+		},
+		{
+			// The same refusals MAC-protected prove what they say.
+			name: "protected errors",
+			files: func(f map[lds.File][]byte) {
+				f[lds.FileCOM], _ = lds.EncodeCOM("0107", "040000", []lds.File{lds.FileDG1, lds.FileDG5, lds.FileDG14})
+				delete(f, lds.FileDG2)
+				delete(f, lds.FileDG3)
+				f[lds.FileDG14] = element(t, 0x6E, 50)
+			},
+			set:      func(fc *fakeCard) { fc.denied[lds.FileDG14] = true },
 			notAuth:  []lds.File{lds.FileDG14},
 			notFound: []lds.File{lds.FileDG5},
 			skip:     []lds.File{lds.FileDG14},
@@ -338,8 +424,11 @@ func TestReadQuirks(t *testing.T) {
 			wantAPDUs: 101 + 5,
 		},
 		{
-			name:    "PACE offered",
+			// This card lists PACE but answers MSE:Set AT with 6D00: with
+			// the fallback allowed the read goes on with BAC and says so.
+			name:    "PACE offered, fails, BAC fallback allowed",
 			files:   func(f map[lds.File][]byte) { f[lds.FileCardAccess] = cardAccessPACE },
+			opts:    func(o *ReadOptions) { o.AllowBACFallback = true },
 			quirks:  []string{"pace_offered_bac_used"},
 			notAuth: []lds.File{lds.FileDG3},
 			skip:    []lds.File{lds.FileDG3},
@@ -367,6 +456,15 @@ func TestReadQuirks(t *testing.T) {
 			quirks:  []string{"cardaccess_malformed"},
 			notAuth: []lds.File{lds.FileDG3},
 			skip:    []lds.File{lds.FileDG3},
+		},
+		{
+			// The chip has EF.CardAccess but its bytes are no TLV element
+			// (an indefinite length): the read goes on, the quirk is noted.
+			name:    "CardAccess not a TLV element",
+			files:   func(f map[lds.File][]byte) { f[lds.FileCardAccess] = []byte{0x31, 0x80, 0x00, 0x00} },
+			quirks:  []string{"cardaccess_malformed"},
+			notAuth: []lds.File{lds.FileDG3},
+			skip:    []lds.File{lds.FileDG3, lds.FileCardAccess},
 		},
 		{
 			name: "CardAccess with PACE after garbage",
@@ -400,7 +498,11 @@ func TestReadQuirks(t *testing.T) {
 			if tc.set != nil {
 				tc.set(fc)
 			}
-			res, err := Read(context.Background(), fc, readOpts(t))
+			opts := readOpts(t)
+			if tc.opts != nil {
+				tc.opts(&opts)
+			}
+			res, err := Read(context.Background(), fc, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -408,8 +510,8 @@ func TestReadQuirks(t *testing.T) {
 			if !slices.Equal(res.Quirks, tc.quirks) {
 				t.Errorf("quirks %v, want %v", res.Quirks, tc.quirks)
 			}
-			if !slices.Equal(res.NotAuthorised, tc.notAuth) || !slices.Equal(res.NotFound, tc.notFound) {
-				t.Errorf("not authorised %v, not found %v", res.NotAuthorised, res.NotFound)
+			if !slices.Equal(res.NotAuthorised, tc.notAuth) || !slices.Equal(res.NotFound, tc.notFound) || !slices.Equal(res.Unverified, tc.unverified) {
+				t.Errorf("not authorised %v, not found %v, unverified %v", res.NotAuthorised, res.NotFound, res.Unverified)
 			}
 			if tc.wantAPDUs != 0 && res.APDUs != tc.wantAPDUs {
 				t.Errorf("%d APDUs, want %d", res.APDUs, tc.wantAPDUs)
@@ -457,8 +559,8 @@ func TestReadOptionsRefusals(t *testing.T) {
 	if _, err := Read(context.Background(), fc, ReadOptions{Rand: bytes.NewReader(nil)}); !errors.Is(err, ErrNoKey) {
 		t.Errorf("no key: %v", err)
 	}
-	if _, err := Read(context.Background(), fc, ReadOptions{BACKeyInfo: d3Info}); err == nil {
-		t.Error("no random source accepted")
+	if _, err := Read(context.Background(), fc, ReadOptions{BACKeyInfo: d3Info}); !errors.Is(err, ErrNoRandom) {
+		t.Errorf("no random source: %v", err)
 	}
 	if fc.apdus != 0 {
 		t.Errorf("%d APDUs sent for refused options", fc.apdus)
@@ -536,17 +638,22 @@ func TestExtendedLengthParsing(t *testing.T) {
 		b    string
 		want ExtendedLength
 	}{
-		{"7F66080202040002020800", ExtendedLength{Supported: true, MaxNc: 1024, MaxNe: 2048, Source: "EF.ATR/INFO"}},
-		{"7F6608020200FF020200FF", ExtendedLength{MaxNc: 255, MaxNe: 255, Source: "EF.ATR/INFO"}},
-		{"7F660802020400020208000000", ExtendedLength{Supported: true, MaxNc: 1024, MaxNe: 2048, Source: "EF.ATR/INFO"}},
+		// ISO/IEC 7816-4 §12.7.1: whole-APDU sizes. A command APDU of 1024
+		// bytes carries at most 1024 - 9 data bytes (header, extended Lc
+		// and Le), a response APDU of 2048 at most 2046 (SW1 SW2).
+		{"7F66080202040002020800", ExtendedLength{Supported: true, MaxNc: 1015, MaxNe: 2046, Source: "EF.ATR/INFO"}},
+		{"7F6608020200FF020200FF", ExtendedLength{MaxNc: 246, MaxNe: 253, Source: "EF.ATR/INFO"}},
+		{"7F660802020400020208000000", ExtendedLength{Supported: true, MaxNc: 1015, MaxNe: 2046, Source: "EF.ATR/INFO"}},
 		{"470300004041020000", ExtendedLength{Supported: true, Source: "EF.ATR/INFO"}},
-		{"7F66080202FFFF0202FFFF", ExtendedLength{Supported: true, MaxNc: 65535, MaxNe: 65535, Source: "EF.ATR/INFO"}},
-		// What hardware/chipsim generates with extended length: data bytes.
-		{"7F660A020300FFFF0203010000", ExtendedLength{Supported: true, MaxNc: 65535, MaxNe: 65536, Source: "EF.ATR/INFO"}},
-		// Above the largest Ne: capped.
-		{"7F660A02030100040203010004", ExtendedLength{Supported: true, MaxNc: MaxExtendedNe, MaxNe: MaxExtendedNe, Source: "EF.ATR/INFO"}},
+		{"7F66080202FFFF0202FFFF", ExtendedLength{Supported: true, MaxNc: 65526, MaxNe: 65533, Source: "EF.ATR/INFO"}},
+		// What hardware/chipsim generates with extended length: a command
+		// APDU of 65544 bytes (65535 data bytes), a response APDU of 65535
+		// (vpcd's frame limit).
+		{"7F660A0203010008020300FFFF", ExtendedLength{Supported: true, MaxNc: 65535, MaxNe: 65533, Source: "EF.ATR/INFO"}},
+		// A response APDU of 65540 bytes: above the largest Ne, capped.
+		{"7F660A02030100040203010004", ExtendedLength{Supported: true, MaxNc: 65531, MaxNe: MaxExtendedNe, Source: "EF.ATR/INFO"}},
 		// Short maxima, but the card capabilities say extended.
-		{"7F6608020200FF020200FF" + "4703000040", ExtendedLength{Supported: true, MaxNc: 255, MaxNe: 255, Source: "EF.ATR/INFO"}},
+		{"7F6608020200FF020200FF" + "4703000040", ExtendedLength{Supported: true, MaxNc: 246, MaxNe: 253, Source: "EF.ATR/INFO"}},
 		{"4703000000", ExtendedLength{}},
 		{"", ExtendedLength{}},
 		{"0000", ExtendedLength{}},
@@ -561,6 +668,7 @@ func TestExtendedLengthParsing(t *testing.T) {
 	for _, bad := range []string{"7F6603020104", "7F66", "7F66080402040002020800", "7F660A020400000002020800",
 		"7F66080202040002020800" + "01", // a truncated object after 7F66
 		"7F6606020100020100",            // a maximum of 0
+		"7F6606020109020102",            // sizes that leave no data byte
 		"00FF",                          // mixed padding
 	} {
 		if _, err := ExtendedLengthFromATRInfo(unhex(t, bad)); !errors.Is(err, ErrATR) {
@@ -631,4 +739,113 @@ func FuzzReadFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// smChipFromBytes answers under a valid secure messaging session with
+// answers the fuzzer shapes. Each answer takes four bytes (form, SW1, SW2,
+// payload length) and the payload: form 0 is a protected answer with
+// DO99, 1 one without DO99, 2 an unprotected status word (the card counts
+// no response), 3 the raw bytes payload || SW. Once the input is spent the
+// card repeats its last answer, re-protected, forever: the reader's own
+// bounds must end the read.
+type smChipFromBytes struct {
+	cs    *cardSide
+	b     []byte
+	last  [3]byte
+	lastP []byte
+	apdus int
+	// acceptable concatenates the payloads of protected READ BINARY
+	// answers that carry file data (9000, or 6282 with DO99).
+	acceptable []byte
+}
+
+var errFuzzLoop = errors.New("test: the reader does not stop")
+
+func (c *smChipFromBytes) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
+	if c.apdus++; c.apdus > 4*maxReadRounds {
+		return nil, errFuzzLoop
+	}
+	if len(apdu) >= 2 && apdu[0] == 0x00 && apdu[1] == insGetResponse {
+		// GET RESPONSE is plain and not counted in the SSC.
+	} else {
+		c.cs.inc() // the card counts the protected command
+	}
+	if len(c.b) >= 4 {
+		n := min(int(c.b[3]), len(c.b)-4)
+		c.last, c.lastP = [3]byte{c.b[0], c.b[1], c.b[2]}, c.b[4:4+n]
+		c.b = c.b[4+n:]
+	}
+	form, sw, p := c.last[0]%4, StatusWord(uint16(c.last[1])<<8|uint16(c.last[2])), c.lastP
+	read := len(apdu) > 1 && (apdu[1] == insReadBinary || apdu[1] == insReadBinaryOdd)
+	switch form {
+	case 0, 1:
+		if read && len(p) > 0 && (sw == SWSuccess || (sw == SWEndOfFile && form == 0)) {
+			c.acceptable = append(c.acceptable, p...)
+		}
+		return c.cs.protect(p, sw, respOpts{noDO99: form == 1}), nil
+	case 2:
+		return sw2(sw), nil
+	}
+	return append(append([]byte{}, p...), sw2(sw)...), nil
+}
+
+// isSubsequence reports whether a's bytes appear in b in order.
+func isSubsequence(a, b []byte) bool {
+	i := 0
+	for _, c := range b {
+		if i < len(a) && a[i] == c {
+			i++
+		}
+	}
+	return i == len(a)
+}
+
+// FuzzReadFileSM lets a chip with a valid secure messaging session shape
+// every answer to a file read: the read never panics, never loops (the
+// card repeats its last answer forever, so only the reader's bounds end
+// it), and never returns bytes that no MAC-protected READ BINARY answer
+// with 9000 (or 6282 under DO99) carried.
+func FuzzReadFileSM(f *testing.F) {
+	f.Add([]byte{0, 0x90, 0x00, 5, 0x75, 0x03, 1, 2, 3})
+	f.Add([]byte{0, 0x90, 0x00, 2, 0x75, 0x82, 0, 0x90, 0x00, 2, 0x01, 0x00, 0, 0x67, 0x00, 0})
+	f.Add([]byte{2, 0x6C, 0x10, 0, 0, 0x90, 0x00, 4, 0x75, 0x02, 1, 2})
+	f.Add([]byte{1, 0x90, 0x00, 3, 0x75, 0x01, 7})
+	f.Add([]byte{0, 0x62, 0x82, 3, 0x75, 0x01, 7})
+	f.Add([]byte{3, 0x90, 0x00, 3, 0x75, 0x01, 7})
+	f.Add([]byte{2, 0x6A, 0x82, 0, 3, 0x69, 0x88, 0})
+	f.Add([]byte{0, 0x90, 0x00, 3, 0x75, 0x83, 0x0F, 0, 0x90, 0x00, 1, 0xFF})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, cs := tdesPair(t)
+		c := &smChipFromBytes{cs: cs, b: b}
+		s := NewSession(c, SessionOptions{})
+		s.SetSecureMessaging(m)
+		got, err := s.ReadFile(context.Background(), lds.FileDG2)
+		if errors.Is(err, errFuzzLoop) {
+			t.Fatalf("%d APDUs and no end", c.apdus)
+		}
+		if err != nil {
+			return
+		}
+		if n, lerr := lds.ElementLength(got); lerr != nil || n != len(got) {
+			t.Fatalf("returned %X, not one element (%v)", got, lerr)
+		}
+		if !isSubsequence(got, c.acceptable) {
+			t.Fatalf("returned %X, not from MAC-protected answers %X", got, c.acceptable)
+		}
+	})
+}
+
+// Fail closed: a chip that offers PACE and fails it is not read with BAC
+// unless the caller allows the fallback.
+func TestReadPACEFailsClosed(t *testing.T) {
+	files := specimenFiles(t, 2000)
+	files[lds.FileCardAccess] = unhex(t, "3114 3012 060A04007F00070202040202 020102 02010D")
+	fc := newFakeCard(t, files)
+	res, err := Read(context.Background(), fc, readOpts(t))
+	if !errors.Is(err, ErrPACEUnsupported) {
+		t.Fatalf("err %v, want ErrPACEUnsupported", err)
+	}
+	if res.AccessControl != "" || len(res.Files) != 1 {
+		t.Errorf("access control %q, %d files read after a failed PACE", res.AccessControl, len(res.Files))
+	}
 }
