@@ -54,6 +54,9 @@ func BenchmarkReadDocument(b *testing.B) {
 		{name: "short-3DES", respMax: 256},
 		{name: "extended", cfg: chipsim.Config{ExtendedLength: true}, respMax: 65536},
 		{name: "short-cap100", faults: chipsim.Faults{CapLe: 100}, respMax: 256},
+		// 6700 to any Ne above 100: the reader bisects to the real limit
+		// once a file longer than the refused Ne confirms it.
+		{name: "short-6700above100", faults: chipsim.Faults{WrongLengthAbove: 100}, respMax: 256},
 	}
 	for _, tc := range tests {
 		b.Run(tc.name, func(b *testing.B) {
@@ -88,7 +91,11 @@ func BenchmarkReadDocument(b *testing.B) {
 			}
 			b.ReportMetric(float64(res.APDUs), "apdus/op")
 			b.ReportMetric(float64(res.Bytes), "wire-bytes/op")
-			b.ReportMetric(float64(minAPDUs(res.Files, tc.respMax, tc.faults.CapLe)), "min-apdus/op")
+			capLe := tc.faults.CapLe
+			if w := tc.faults.WrongLengthAbove; w > 0 && (capLe == 0 || w < capLe) {
+				capLe = w
+			}
+			b.ReportMetric(float64(minAPDUs(res.Files, tc.respMax, capLe)), "min-apdus/op")
 		})
 	}
 }
