@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"borderid/internal/smcrypto"
 	"borderid/reader"
 	"borderid/reader/lds"
 	"borderid/reader/mrz"
@@ -44,7 +46,7 @@ func Assemble(in Input) *Assembled {
 	r := &Report{
 		Reader:           ReaderInfo{Name: in.ReaderName, ATR: strings.ToUpper(hex.EncodeToString(in.ATR))},
 		AccessControl:    res.AccessControl,
-		AccessParams:     AccessParams{Cipher: "3DES"},
+		AccessParams:     accessParams(res),
 		Files:            map[string]FileInfo{},
 		Checks:           map[string]Check{},
 		Quirks:           []string{},
@@ -110,8 +112,8 @@ func Assemble(in Input) *Assembled {
 	r.Checks[CheckDGHashes] = dgHashes(res.Files, res.Unverified)
 	r.Checks[CheckPassiveAuth] = Check{Result: NotDone, Reason: "no_trust_store",
 		Detail: "the SOD signature and its certificate path are not verified by this version"}
-	r.Checks[CheckChipAuth] = offered(res.Files, lds.FileDG14, "chip authentication")
-	r.Checks[CheckActiveAuth] = offered(res.Files, lds.FileDG15, "active authentication")
+	r.Checks[CheckChipAuth] = chipAuth(res)
+	r.Checks[CheckActiveAuth] = activeAuth(res)
 	r.Checks[CheckTerminalAuth] = terminalAuth(res)
 	r.Checks[CheckStatus] = Check{Result: NotDone, Reason: "no_status_source", Detail: "no registry or partner was asked"}
 	r.Checks[CheckBiometric] = Check{Result: NotDone, Reason: "no_live_capture", Detail: "no live face was captured to compare"}
@@ -165,11 +167,17 @@ func mrzConsistency(m *mrz.MRZ, in Input) Check {
 		return c
 	}
 	var diffs []string
-	if in.GivenMRZ != nil {
+	nothingGiven := in.GivenMRZ == nil && in.GivenDocNumber == "" && in.GivenDOB == "" && in.GivenDOE == ""
+	if nothingGiven {
+		notes = append([]string{"no MRZ was supplied (the chip was opened with the CAN): DG1 checked only against its own check digits"}, notes...)
+	}
+	switch {
+	case nothingGiven:
+	case in.GivenMRZ != nil:
 		if in.GivenMRZ.Raw != m.Raw {
 			diffs = append(diffs, mrzFieldDiffs(in.GivenMRZ, m)...)
 		}
-	} else {
+	default:
 		if norm(in.GivenDocNumber) != norm(m.DocumentNumber) {
 			diffs = append(diffs, "document number")
 		}
@@ -285,21 +293,97 @@ func dgHashes(files map[lds.File][]byte, unverified []lds.File) Check {
 	return Check{Result: Pass, Detail: fmt.Sprintf("%s match EF.SOD (%v)", strings.Join(checked, ", "), h)}
 }
 
-func offered(files map[lds.File][]byte, f lds.File, what string) Check {
-	if _, ok := files[f]; ok {
-		return Check{Result: NotDone, Reason: "not_implemented", Detail: "the chip offers " + what + " (" + f.String() + "); this version does not run it"}
+func accessParams(res *reader.Result) AccessParams {
+	if p := res.PACE; p != nil && strings.HasPrefix(res.AccessControl, "PACE") {
+		id := p.ParameterID
+		return AccessParams{Mapping: p.Mapping.String(), KeyAgreement: p.KeyAgreement.String(),
+			Domain: p.Domain, Cipher: p.Cipher.String(), ParameterID: &id}
 	}
-	return Check{Result: NotDone, Reason: "not_offered", Detail: "the chip has no " + f.String()}
+	c := res.Cipher
+	if c == 0 {
+		c = smcrypto.TDES // BAC
+	}
+	return AccessParams{Cipher: c.String()}
+}
+
+// chipAuth: Chip Authentication (DG14) or PACE-CAM prove the chip holds
+// a private key. That the key is the issuer's (DG14 or EF.CardSecurity
+// covered by passive authentication) is passive authentication's part of
+// the verdict.
+func chipAuth(res *reader.Result) Check {
+	if res.CA != nil && res.CA.Passed {
+		return Check{Result: Pass, Detail: fmt.Sprintf("chip authentication with the DG14 key (%s, %s)", res.CA.Domain, res.CA.Cipher)}
+	}
+	if p := res.PACE; p != nil && p.CAM == reader.CAMPassed {
+		return Check{Result: Pass, Reason: "pace_cam", Detail: "PACE-CAM with the EF.CardSecurity key"}
+	}
+	if res.CAErr != nil {
+		switch {
+		case errors.Is(res.CAErr, reader.ErrCAFailed):
+			return Check{Result: Fail, Reason: "ca_failed", Detail: res.CAErr.Error()}
+		case errors.Is(res.CAErr, reader.ErrCANotSupported):
+			return Check{Result: NotDone, Reason: "ca_not_supported", Detail: res.CAErr.Error()}
+		}
+		return Check{Result: NotDone, Reason: "ca_interrupted", Detail: res.CAErr.Error()}
+	}
+	if p := res.PACE; p != nil && p.CAM == reader.CAMFailed {
+		return Check{Result: Fail, Reason: "cam_" + p.CAMReason, Detail: p.CAMDetail}
+	}
+	if _, ok := res.Files[lds.FileDG14]; ok {
+		return Check{Result: NotDone, Reason: "not_attempted", Detail: "DG14 offers no chip authentication this reader runs"}
+	}
+	return Check{Result: NotDone, Reason: "not_offered", Detail: "the chip has no DG14"}
+}
+
+func activeAuth(res *reader.Result) Check {
+	switch {
+	case res.AA != nil:
+		return Check{Result: Pass, Detail: fmt.Sprintf("%s signature over an 8-byte challenge", aaKind(res.AA))}
+	case errors.Is(res.AAErr, reader.ErrAAFailed):
+		return Check{Result: Fail, Reason: "signature_invalid", Detail: res.AAErr.Error()}
+	case errors.Is(res.AAErr, reader.ErrAANotSupported):
+		return Check{Result: NotDone, Reason: "aa_not_supported", Detail: res.AAErr.Error()}
+	case res.AAErr != nil:
+		return Check{Result: NotDone, Reason: "aa_interrupted", Detail: res.AAErr.Error()}
+	}
+	if _, ok := res.Files[lds.FileDG15]; ok {
+		return Check{Result: NotDone, Reason: "not_attempted", Detail: "DG15 was read but active authentication was not run"}
+	}
+	return Check{Result: NotDone, Reason: "not_offered", Detail: "the chip has no DG15"}
+}
+
+func aaKind(a *reader.AAResult) string {
+	if a.Curve != "" {
+		return "ECDSA " + a.Curve
+	}
+	return fmt.Sprintf("RSA-%d ISO/IEC 9796-2", a.KeyBits)
 }
 
 func terminalAuth(res *reader.Result) Check {
 	var locked []string
 	for _, f := range res.NotAuthorised {
-		locked = append(locked, f.String())
+		if f == lds.FileDG3 || f == lds.FileDG4 {
+			locked = append(locked, f.String())
+		}
 	}
-	if len(locked) > 0 {
+	switch {
+	case res.TA != nil && len(locked) == 0:
+		return Check{Result: Pass, Detail: "terminal authentication via " + strings.Join(res.TA.Path, " -> ")}
+	case res.TA != nil:
+		return Check{Result: NotAuthorised, Reason: "insufficient_rights",
+			Detail: strings.Join(locked, ", ") + " stay locked: the inspection system's certificate lacks the right"}
+	case errors.Is(res.TAErr, reader.ErrNoTerminalPath):
+		return Check{Result: NotAuthorised, Reason: "no_terminal_path", Detail: res.TAErr.Error()}
+	case errors.Is(res.TAErr, reader.ErrTAFailed):
+		return Check{Result: NotAuthorised, Reason: "ta_refused", Detail: res.TAErr.Error()}
+	case res.TAErr != nil:
+		return Check{Result: NotDone, Reason: "ta_interrupted", Detail: res.TAErr.Error()}
+	case len(locked) > 0 && res.CA == nil:
+		return Check{Result: NotAuthorised, Reason: "no_chip_authentication",
+			Detail: strings.Join(locked, ", ") + " need terminal authentication, which needs chip authentication first"}
+	case len(locked) > 0:
 		return Check{Result: NotAuthorised, Reason: "no_terminal_certificates",
-			Detail: strings.Join(locked, ", ") + " need terminal authentication, which this version does not run"}
+			Detail: strings.Join(locked, ", ") + " need terminal authentication: give --terminal DIR"}
 	}
 	return Check{Result: NotDone, Reason: "not_required", Detail: "the chip lists no data groups that need it"}
 }

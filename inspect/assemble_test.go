@@ -3,6 +3,7 @@ package inspect_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"borderid/inspect"
 	"borderid/inspect/inspecttest"
+	"borderid/internal/smcrypto"
 	"borderid/reader"
 	"borderid/reader/lds"
 	"borderid/reader/lds/specimen"
@@ -188,7 +190,68 @@ func TestAssembleRefusals(t *testing.T) {
 		{
 			name:   "DG3 locked behind terminal authentication",
 			change: func(r *reader.Result, _ *inspect.Input) { r.NotAuthorised = []lds.File{lds.FileDG3} },
-			check:  "terminal_authentication", result: inspect.NotAuthorised, reason: "no_terminal_certificates", verdict: inspect.Suspect,
+			check:  "terminal_authentication", result: inspect.NotAuthorised, reason: "no_chip_authentication", verdict: inspect.Suspect,
+		},
+		{
+			name: "DG3 locked, chip authenticated, no terminal given",
+			change: func(r *reader.Result, _ *inspect.Input) {
+				r.NotAuthorised = []lds.File{lds.FileDG3}
+				r.CA = &reader.CAResult{Passed: true, Domain: "brainpoolP256r1", Cipher: smcrypto.AES128}
+			},
+			check: "terminal_authentication", result: inspect.NotAuthorised, reason: "no_terminal_certificates", verdict: inspect.Suspect,
+		},
+		{
+			name: "terminal authentication passed, DG3 read",
+			change: func(r *reader.Result, _ *inspect.Input) {
+				r.CA = &reader.CAResult{Passed: true}
+				r.TA = &reader.TAResult{Path: []string{"UTDV00001", "UTIS00001"}}
+			},
+			check: "terminal_authentication", result: inspect.Pass, verdict: inspect.Suspect,
+		},
+		{
+			name: "terminal authentication refused",
+			change: func(r *reader.Result, _ *inspect.Input) {
+				r.NotAuthorised = []lds.File{lds.FileDG3}
+				r.CA = &reader.CAResult{Passed: true}
+				r.TAErr = fmt.Errorf("%w: PSO:Verify Certificate 6300", reader.ErrTAFailed)
+			},
+			check: "terminal_authentication", result: inspect.NotAuthorised, reason: "ta_refused", verdict: inspect.Suspect,
+		},
+		{
+			name:   "chip authentication passed",
+			change: func(r *reader.Result, _ *inspect.Input) { r.CA = &reader.CAResult{Passed: true} },
+			check:  "chip_authentication", result: inspect.Pass, verdict: inspect.Suspect,
+		},
+		{
+			name: "chip authentication failed: a clone",
+			change: func(r *reader.Result, _ *inspect.Input) {
+				r.CAErr = fmt.Errorf("%w: no MAC-valid answer under the new keys", reader.ErrCAFailed)
+			},
+			check: "chip_authentication", result: inspect.Fail, reason: "ca_failed", verdict: inspect.Rejected,
+		},
+		{
+			name:   "PACE-CAM passed",
+			change: func(r *reader.Result, _ *inspect.Input) { r.PACE = &reader.PACEResult{CAM: reader.CAMPassed} },
+			check:  "chip_authentication", result: inspect.Pass, reason: "pace_cam", verdict: inspect.Suspect,
+		},
+		{
+			name: "PACE-CAM key mismatch",
+			change: func(r *reader.Result, _ *inspect.Input) {
+				r.PACE = &reader.PACEResult{CAM: reader.CAMFailed, CAMReason: "mismatch"}
+			},
+			check: "chip_authentication", result: inspect.Fail, reason: "cam_mismatch", verdict: inspect.Rejected,
+		},
+		{
+			name:   "active authentication passed",
+			change: func(r *reader.Result, _ *inspect.Input) { r.AA = &reader.AAResult{Curve: "P-256"} },
+			check:  "active_authentication", result: inspect.Pass, verdict: inspect.Suspect,
+		},
+		{
+			name: "active authentication signature invalid",
+			change: func(r *reader.Result, _ *inspect.Input) {
+				r.AAErr = fmt.Errorf("%w: 9796-2 trailer", reader.ErrAAFailed)
+			},
+			check: "active_authentication", result: inspect.Fail, reason: "signature_invalid", verdict: inspect.Rejected,
 		},
 	}
 	for _, tt := range tests {
@@ -249,6 +312,25 @@ func TestAssembleUnknownFields(t *testing.T) {
 	r := inspect.Assemble(in).Report
 	if r.Document.DateOfBirth != "" || r.Document.Nationality != "" {
 		t.Errorf("document %+v", r.Document)
+	}
+	js, _ := json.Marshal(r)
+	if err := inspecttest.Validate(js); err != nil {
+		t.Errorf("schema: %v", err)
+	}
+}
+
+func TestAssemblePACEAccessParams(t *testing.T) {
+	res, doc := specimenResult(t, "")
+	res.AccessControl = "PACE-IM"
+	res.PACE = &reader.PACEResult{Mapping: lds.MappingIM, KeyAgreement: lds.KeyAgreementECDH, Domain: "brainpoolP256r1",
+		Cipher: smcrypto.AES128, ParameterID: 13}
+	in := given(t, doc.MRZ)
+	in.Result = res
+	r := inspect.Assemble(in).Report
+	p := r.AccessParams
+	if r.AccessControl != "PACE-IM" || p.Mapping != "IM" || p.KeyAgreement != "ECDH" || p.Domain != "brainpoolP256r1" ||
+		p.Cipher != "AES-128" || p.ParameterID == nil || *p.ParameterID != 13 {
+		t.Errorf("access %s %+v", r.AccessControl, p)
 	}
 	js, _ := json.Marshal(r)
 	if err := inspecttest.Validate(js); err != nil {

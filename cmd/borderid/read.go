@@ -21,18 +21,24 @@ import (
 	"borderid/reader/mrz"
 )
 
-const readUsage = `read [--reader NAME] (--mrz LINES|- | --doc N --dob YYMMDD --exp YYMMDD) [--json] [--out DIR]
+const readUsage = `read [--reader NAME] (--mrz LINES|- | --doc N --dob YYMMDD --exp YYMMDD | --can NNNNNN)
+                     [--terminal DIR] [--allow-bac-fallback] [--json] [--out DIR]
 
 Reads the passport chip on a PC/SC reader (the first reader with a card, or
 --reader NAME) and prints the inspection report. The access key comes from the
-MRZ: --mrz - reads the MRZ lines from standard input so they stay out of the
-process list.`
+MRZ (--mrz - reads the lines from standard input so they stay out of the
+process list) or, for PACE, from the card access number printed on the data
+page (--can). The best protocol the chip offers is used: PACE (GM, IM, CAM)
+when offered, else BAC; then active, chip and terminal authentication.`
 
 // virtualPrefix names the readers of the vpcd driver: they accept chips
 // from the network, so a station refuses them unless told otherwise.
 const virtualPrefix = "Virtual PCD"
 
 type readFlags struct {
+	can          string
+	terminal     string
+	bacFallback  bool
 	reader       string
 	doc, dob     string
 	exp          string
@@ -52,6 +58,9 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.dob, "dob", "", "date of birth `YYMMDD`")
 	fs.StringVar(&f.exp, "exp", "", "date of expiry `YYMMDD`")
 	fs.StringVar(&f.mrzArg, "mrz", "", "the MRZ `LINES`, or - to read them from standard input")
+	fs.StringVar(&f.can, "can", "", "the card access number (`NNNNNN`, six digits) for PACE")
+	fs.StringVar(&f.terminal, "terminal", "", "terminal authentication: `DIR` with the *.cvcert chain and is.pkcs8 (or is.uri)")
+	fs.BoolVar(&f.bacFallback, "allow-bac-fallback", false, "if the chip offers PACE and PACE fails, read it with BAC (weaker) instead of failing")
 	fs.BoolVar(&f.json, "json", false, "print the inspection report as JSON (docs/report.schema.json)")
 	fs.StringVar(&f.out, "out", "", "write the files as read (and face.jpg/face.jp2) to `DIR`: biometric data")
 	fs.BoolVar(&f.allowVirtual, "allow-virtual", false, "accept virtual readers (vpcd), which take chips from the network")
@@ -69,6 +78,12 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	}
 	if f.reader != "" && isVirtual(f.reader) && !f.allowVirtual {
 		return usagef("%q is a virtual reader: it accepts chips from the network; pass --allow-virtual to use it", f.reader)
+	}
+	var term *reader.Terminal
+	if f.terminal != "" {
+		if term, err = reader.LoadTerminal(f.terminal); err != nil {
+			return usagef("--terminal %s: %v", f.terminal, err)
+		}
 	}
 
 	pc, err := pcsc.EstablishContext()
@@ -91,11 +106,14 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 
 	p := newProgress(e.stderr, f.quiet || f.json && !isTerminal(e.stderr))
 	res, err := reader.Read(ctx, card, reader.ReadOptions{
-		BACKeyInfo: key.info,
-		Rand:       rand.Reader,
-		Progress:   p.update,
-		Logger:     e.log,
-		ATR:        card.ATR(),
+		BACKeyInfo:       key.info,
+		CAN:              f.can,
+		AllowBACFallback: f.bacFallback,
+		Terminal:         term,
+		Rand:             rand.Reader,
+		Progress:         p.update,
+		Logger:           e.log,
+		ATR:              card.ATR(),
 	})
 	p.done()
 	if err != nil {
@@ -136,11 +154,17 @@ type key struct {
 
 func accessKey(e *env, f *readFlags) (*key, error) {
 	partial := f.doc != "" || f.dob != "" || f.exp != ""
+	if f.can != "" && !validCAN(f.can) {
+		return nil, usagef("--can wants the six digits of the card access number")
+	}
 	switch {
 	case f.mrzArg != "" && partial:
 		return nil, usagef("give either --mrz or --doc/--dob/--exp, not both")
+	case f.mrzArg == "" && !partial && f.can != "":
+		// PACE with the CAN alone; DG1 is then compared with nothing.
+		return &key{}, nil
 	case f.mrzArg == "" && !partial:
-		return nil, usagef("the chip's access key is missing: give --mrz - (MRZ lines on standard input) or --doc, --dob and --exp")
+		return nil, usagef("the chip's access key is missing: give --mrz - (MRZ lines on standard input), --doc, --dob and --exp, or --can")
 	case f.mrzArg != "":
 		text := f.mrzArg
 		if text == "-" {
@@ -167,6 +191,18 @@ func accessKey(e *env, f *readFlags) (*key, error) {
 		return nil, usagef("%v", err)
 	}
 	return &key{info: info, doc: strings.ToUpper(f.doc), dob: f.dob, doe: f.exp}, nil
+}
+
+func validCAN(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func isVirtual(name string) bool { return strings.HasPrefix(name, virtualPrefix) }
@@ -229,8 +265,15 @@ func listOrNone(names []string) string {
 // explainReadError turns the reader's typed errors into what a guard can act on.
 func explainReadError(err error) error {
 	switch {
-	case errors.Is(err, reader.ErrBACFailed):
-		return fmt.Errorf("access denied: the chip refused the MRZ data (document number, date of birth, date of expiry); check them against the data page: %w", err)
+	case errors.Is(err, reader.ErrBACFailed),
+		errors.Is(err, reader.ErrPACEFailed) && !errors.Is(err, reader.ErrPACETokenMismatch):
+		return fmt.Errorf("access denied: the chip refused the MRZ data or the CAN; check them against the data page: %w", err)
+	case errors.Is(err, reader.ErrPACETokenMismatch), errors.Is(err, reader.ErrPACEInvalidResponse):
+		return fmt.Errorf("PACE failed: the chip's answer did not prove it knows the password; nothing was read: %w", err)
+	case errors.Is(err, reader.ErrPACEUnsupported), errors.Is(err, reader.ErrPACENotOffered):
+		return fmt.Errorf("PACE failed; BAC is weaker and is not used unless --allow-bac-fallback is given: %w", err)
+	case errors.Is(err, reader.ErrNoKey):
+		return fmt.Errorf("the chip cannot be opened with what was given: %w", err)
 	case errors.Is(err, pcsc.ErrCardRemoved), errors.Is(err, pcsc.ErrNoCard):
 		return fmt.Errorf("the passport left the reader during the read; place it again and hold it still: %w", err)
 	case errors.Is(err, reader.ErrSMDropped):
@@ -387,7 +430,11 @@ func printHuman(w io.Writer, r *inspect.Report) {
 	}
 	slices.SortFunc(files, func(a, b string) int { return fileOrder(a) - fileOrder(b) })
 	fmt.Fprintf(bw, "Files      %s (%d bytes)\n", strings.Join(files, " "), total)
-	fmt.Fprintf(bw, "Access     %s, %s secure messaging\n", r.AccessControl, r.AccessParams.Cipher)
+	if p := r.AccessParams; p.Domain != "" {
+		fmt.Fprintf(bw, "Access     %s (%s %s, parameter id %d), %s secure messaging\n", r.AccessControl, p.KeyAgreement, p.Domain, *p.ParameterID, p.Cipher)
+	} else {
+		fmt.Fprintf(bw, "Access     %s, %s secure messaging\n", r.AccessControl, p.Cipher)
+	}
 	fmt.Fprintf(bw, "Reader     %s (ATR %s)\n", r.Reader.Name, r.Reader.ATR)
 	fmt.Fprintf(bw, "Read       %d APDUs, %d bytes in %d ms\n", r.APDUs, r.BytesTransferred, r.DurationMS)
 }
