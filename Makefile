@@ -5,7 +5,7 @@ BIN   := bin/borderid
 HOME_DIR ?= $(CURDIR)/var
 export BORDERID_HOME ?= $(HOME_DIR)
 
-.PHONY: all setup build run test test-short vet fmt fuzz bench bench-read pcscd clean
+.PHONY: all setup build run test test-short vet fmt fuzz bench bench-read bench-auth pcscd clean
 
 all: build
 
@@ -47,6 +47,10 @@ bench: build pcscd
 # The numbers of BENCHMARKS.md "Reading a chip".
 bench-read: pcscd
 	@scripts/bench-read
+
+# The numbers of BENCHMARKS.md "Access control and authentication" (in process).
+bench-auth:
+	@scripts/bench-auth
 
 clean:
 	rm -rf bin

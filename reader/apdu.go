@@ -1,37 +1,64 @@
-// Package reader is the terminal side of ICAO Doc 9303 eMRTD access: command
-// and response APDUs (ISO/IEC 7816-4 §5), status words, Basic Access Control
-// (ICAO 9303-11 §4.3), secure messaging with 3DES and AES (9303-11 §9.8) and
-// reading the files of the LDS (9303-10 §3 and §4) with the length rules
-// real chips need.
+// Package reader is the terminal side of ICAO Doc 9303 eMRTD access:
+// access control (BAC, 9303-11 §4.3; PACE, §4.4), secure messaging with
+// 3DES and AES (§9.8), reading the files of the LDS (9303-10 §3, §4) with
+// the length rules real chips need, and the chip's and the terminal's
+// authentication protocols (Active Authentication §6.1, Chip
+// Authentication v1 §6.2, Terminal Authentication v1 §7.1 with BSI
+// TR-03110). APDUs are ISO/IEC 7816-4 §5, short or extended length.
 //
 // The common case is one call:
 //
 //	res, err := reader.Read(ctx, card, reader.ReadOptions{
 //		BACKeyInfo: keySeedInfo, // from reader/mrz: document number, birth, expiry with check digits
+//		CAN:        can,         // optional: PACE with the card access number instead of the MRZ
 //		Rand:       rand.Reader,
 //		ATR:        atr,         // lets the reader use extended length when the chip offers it
+//		Terminal:   term,        // optional: LoadTerminal(dir), for DG3/DG4
 //	})
 //
-// which reads EF.CardAccess and EF.ATR/INFO plainly, selects the eMRTD
-// application, runs BAC, then reads EF.COM, the data groups it lists and
-// EF.SOD under secure messaging. A Session gives the same machinery one
-// step at a time (SELECT, BAC, ReadFile) to callers that need it, and
-// NewSM builds a secure messaging channel from keys agreed elsewhere
-// (PACE).
+// Read goes in this order:
+//
+//  1. EF.CardAccess and EF.ATR/INFO in plain from the master file.
+//  2. Access control. PACE when EF.CardAccess offers it (ChoosePACE:
+//     CAM, then ECDH before DH, the larger domain, the stronger cipher),
+//     with the MRZ or the CAN, generic, integrated or chip authentication
+//     mapping, over every standardized domain (parameter ids 0-2, 8-18);
+//     PACE-CAM also checks the chip's static key from EF.CardSecurity
+//     (§4.4.3.5.2). Otherwise BAC. PACE fails closed: a failed PACE fails the read
+//     unless ReadOptions.AllowBACFallback allows BAC (never after a wrong
+//     password), and the fallback is recorded as a quirk.
+//  3. Under secure messaging: EF.COM, the data groups it lists, EF.SOD.
+//     DG3 and DG4 are left for step 5.
+//  4. Active Authentication (DG15) under the access-control keys, then
+//     Chip Authentication (DG14), which replaces the session keys and
+//     passes only when an answer under the new keys verifies.
+//  5. With a Terminal and a passed Chip Authentication: EF.CVCA, Terminal
+//     Authentication (signed by any crypto.Signer), then DG3 and DG4.
+//
+// A refusal or a wrong signature in step 4 or 5 is recorded in the Result
+// (AAErr, CAErr, TAErr), not returned: the files were read and the report
+// says what was proved. Each protocol is also a function on a Session
+// (PACE, BAC, ActiveAuthenticate, ChipAuthenticate, TerminalAuthenticate)
+// for callers that need one step at a time.
 //
 // Secure messaging is strict: response data is returned only when its MAC
 // verifies, and an unprotected success under secure messaging is treated as
 // a downgrade. Known deviations of real chips (an unprotected error status,
-// a missing DO99, a chip that drops secure messaging) are accepted only in
-// the narrow form described on each Quirk constant, and every quirk taken is
-// recorded by name for the inspection report.
+// a missing DO99, a chip that drops secure messaging, a DER-encoded ECDSA
+// signature) are accepted only in the narrow form described on each Quirk
+// constant, and every quirk taken is recorded by name for the report.
 //
 // The package deliberately does not verify what it reads (passive
-// authentication lives in verify), does not parse the LDS beyond what
-// reading needs (reader/lds does), does not speak PC/SC (any Transport
-// will do) and does not yet implement PACE, Chip Authentication or
-// Terminal Authentication: DG3 and DG4 are reported as not authorised
-// instead of being requested.
+// authentication lives in verify: a passed Chip or Active Authentication
+// over an unverified DG14 or DG15 proves nothing), does not parse the LDS
+// beyond what reading needs (reader/lds does) and does not speak PC/SC (any
+// Transport will do). Not implemented: EAC version 2 (Chip Authentication
+// v2, Terminal Authentication v2, Restricted Identification), PACE with a
+// PIN or PUK or with explicit domain parameters, PKCS#11 terminal keys
+// (is.uri is refused with ErrPKCS11Unsupported; any crypto.Signer passed
+// to NewTerminal works), and command chaining for Terminal Authentication
+// certificates (a certificate too long for a short protected APDU needs a
+// chip that accepts extended length).
 package reader
 
 import (

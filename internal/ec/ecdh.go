@@ -35,8 +35,8 @@ func (c *Curve) randomScalar(rand io.Reader) (*bigmod.Nat, error) {
 	buf := make([]byte, c.ScalarLen())
 	excess := uint(8*len(buf) - c.n.BitLen())
 	for range maxKeyTries {
-		if _, err := io.ReadFull(rand, buf); err != nil {
-			return nil, fmt.Errorf("ec: reading randomness: %w", err)
+		if err := readRand(rand, buf); err != nil {
+			return nil, err
 		}
 		buf[0] &= 0xff >> excess
 		d, err := bigmod.NewNat().SetBytes(buf, c.n)

@@ -13,6 +13,23 @@ import (
 	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
+// ErrNoRandomness is returned by Sign, GenerateKey and the functions built
+// on them when the random source is nil: io.ReadFull would panic on it, and
+// a signature or key must never be made without fresh randomness.
+var ErrNoRandomness = errors.New("ec: no random source")
+
+// readRand fills buf from rand, refusing a nil source with
+// ErrNoRandomness instead of panicking.
+func readRand(rand io.Reader, buf []byte) error {
+	if rand == nil {
+		return ErrNoRandomness
+	}
+	if _, err := io.ReadFull(rand, buf); err != nil {
+		return fmt.Errorf("ec: reading randomness: %w", err)
+	}
+	return nil
+}
+
 // hashToScalar converts a message digest to an integer mod n as SEC 1
 // §4.1.3 step 5 and TR-03111 §4.2.1.1 prescribe: the leftmost ⌈log₂ n⌉
 // bits of the hash, then reduced mod n.
@@ -55,8 +72,8 @@ func (c *Curve) Sign(rand io.Reader, priv []byte, hash []byte) (r, s []byte, err
 	e := c.hashToScalar(hash)
 	entropy := make([]byte, 32)
 	for range maxKeyTries {
-		if _, err := io.ReadFull(rand, entropy); err != nil {
-			return nil, nil, fmt.Errorf("ec: reading randomness: %w", err)
+		if err := readRand(rand, entropy); err != nil {
+			return nil, nil, err
 		}
 		x := sha3.NewSHAKE256()
 		x.Write(d.Bytes(c.n))
