@@ -56,6 +56,9 @@ var (
 	// mapped generator would generate nothing (9303-11 §4.4.3.3.2 requires
 	// ĝ ≠ 1).
 	ErrMapping = errors.New("dh: mapping produced the identity")
+
+	// ErrNoRandomness: a key was asked for without a random source.
+	ErrNoRandomness = errors.New("dh: no random source")
 )
 
 // Group is one of the RFC 5114 prime-order subgroups: a prime modulus p, a
@@ -240,6 +243,9 @@ func (g *Group) Exp(base, exp []byte) ([]byte, error) {
 // sampling ScalarLen bytes at a time from rand, so a reader that returns a
 // known private key yields exactly that key (the vector tests rely on it).
 func (g *Group) GenerateKey(rand io.Reader, gen []byte) (priv, pub []byte, err error) {
+	if rand == nil {
+		return nil, nil, ErrNoRandomness
+	}
 	base, err := g.generator(gen)
 	if err != nil {
 		return nil, nil, err

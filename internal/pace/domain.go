@@ -279,6 +279,9 @@ func (d *ecDomain) ValidatePublic(pub []byte) error {
 }
 
 func (d *ecDomain) GenerateKey(rand io.Reader, gen []byte) ([]byte, []byte, error) {
+	if rand == nil {
+		return nil, nil, fmt.Errorf("pace: %w", ec.ErrNoRandomness)
+	}
 	g, err := d.generator(gen)
 	if err != nil {
 		return nil, nil, err

@@ -461,3 +461,16 @@ func TestCAMRoundTrip(t *testing.T) {
 		t.Error("static key n accepted")
 	}
 }
+
+// A nil random source is an error, never a panic, in every family.
+func TestGenerateKeyNilRandom(t *testing.T) {
+	for _, id := range ParameterIDs() {
+		d, err := DomainByParameterID(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := d.GenerateKey(nil, nil); err == nil {
+			t.Errorf("parameter id %d: no error for a nil random source", id)
+		}
+	}
+}
