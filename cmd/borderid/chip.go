@@ -3,25 +3,41 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"borderid/hardware/chipsim"
+	"borderid/hardware/chipsim/chipspec"
 	"borderid/hardware/vpcd"
+	"borderid/internal/ec"
+	"borderid/internal/pace"
 	"borderid/reader/lds"
 	"borderid/reader/lds/specimen"
 )
 
-const chipUsage = `chip serve (--identity DIR | --specimen) [--vpcd HOST:PORT]
+const chipUsage = `chip serve (--identity DIR | --specimen) [--vpcd HOST:PORT] [--faults LIST]
        borderid chip specimen --out DIR [--mrz LINES] [--face-bytes N] [--extended-length]
+                              [--pace none|gm|im|cam] [--param-id N] [--cipher aes128|aes192|aes256|3des]
+                              [--can NNNNNN] [--ca=true|false] [--aa none|rsa1024|rsa2048|p256|bp256]
+                              [--eac [--terminal-out DIR]] [--bac-only]
        borderid chip mrz --identity DIR
 
 serve     puts a software passport chip into a virtual reader (pcscd's vpcd
-          driver) until interrupted; without --vpcd it takes the first free one
-specimen  writes a chip identity with synthetic data (prints its MRZ)
+          driver) until interrupted; without --vpcd it takes the first free one.
+          --specimen serves a fresh default specimen (that of chip specimen)
+specimen  writes a chip identity with synthetic data (prints its MRZ). The
+          default is a current passport: PACE-CAM on brainpoolP256r1 with
+          AES-128 (MRZ or CAN 123456), chip authentication and RSA-1024 active
+          authentication. --pace none (or --bac-only) is a BAC-only chip with
+          neither (ask for them with --ca, --aa). --eac adds fingerprints (DG3)
+          and the CV certificate chain; --terminal-out DIR writes the
+          inspection system's certificates and key for read --terminal DIR
 mrz       prints the MRZ of a chip identity (from its DG1)`
 
 func cmdChip(ctx context.Context, e *env, args []string) error {
@@ -61,10 +77,15 @@ func chipServe(ctx context.Context, e *env, args []string) error {
 	}
 	var id *chipsim.Identity
 	if *spec {
-		id, err = newSpecimen(specimen.Options{}, false)
-		if err == nil {
-			err = printMRZ(e, id)
+		var p chipspec.Profile
+		if p, err = defaultChip().profile(); err != nil {
+			return err
 		}
+		if _, id, err = chipspec.Generate(specimen.Options{}, p); err != nil {
+			return fmt.Errorf("generating the specimen: %w", err)
+		}
+		fmt.Fprintf(e.stderr, "specimen chip: %s\n", describeChip(id, p))
+		err = printMRZ(e, id)
 	} else {
 		id, err = chipsim.LoadIdentity(*dir)
 	}
@@ -124,9 +145,27 @@ func chipSpecimen(_ context.Context, e *env, args []string) error {
 	out := fs.String("out", "", "write the chip identity to `DIR`")
 	mrzText := fs.String("mrz", "", "the document's MRZ `LINES` (default: an ICAO specimen of state UTO)")
 	faceBytes := fs.Int("face-bytes", specimen.DefaultFaceBytes, "target size of the synthetic face image in `BYTES`")
-	ext := fs.Bool("extended-length", false, "the chip accepts extended-length APDUs and says so in its ATR")
+	ext := fs.Bool("extended-length", false, "the chip accepts extended-length APDUs and says so in its ATR (turned on anyway when DH-2048, RSA-2048 or the certificates need it)")
+	k := defaultChip()
+	fs.StringVar(&k.pace, "pace", k.pace, "PACE `MAPPING`: gm, im, cam (generic, integrated, chip authentication mapping) or none (a BAC-only chip)")
+	fs.IntVar(&k.paramID, "param-id", k.paramID, "standardized domain parameter `ID` of PACE and chip authentication: 0-2 DH (gm, im), 8-18 ECDH (12 P-256, 13 brainpoolP256r1)")
+	fs.StringVar(&k.cipher, "cipher", k.cipher, "PACE and chip authentication `CIPHER`: aes128, aes192, aes256 or 3des (not with cam)")
+	fs.StringVar(&k.can, "can", "", "the card access number `NNNNNN` (default 123456 with PACE)")
+	fs.BoolVar(&k.ca, "ca", true, "chip authentication key in DG14 (default true with PACE, false with --pace none)")
+	fs.StringVar(&k.aa, "aa", "", "active authentication `KEY`: none, rsa1024, rsa2048, p256 or bp256 (default rsa1024 with PACE, none with --pace none)")
+	fs.BoolVar(&k.eac, "eac", false, "extended access control: fingerprints in DG3, EF.CVCA and the CV certificate chain")
+	termOut := fs.String("terminal-out", "", "with --eac, write the inspection system's *.cvcert and is.pkcs8 to `DIR` (for read --terminal DIR)")
+	bacOnly := fs.Bool("bac-only", false, "the same as --pace none")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *bacOnly {
+		if set["pace"] && k.pace != "none" {
+			return usagef("--bac-only and --pace %s contradict each other", k.pace)
+		}
+		k.pace = "none"
 	}
 	if *out == "" {
 		return usagef("--out DIR is required")
@@ -134,15 +173,187 @@ func chipSpecimen(_ context.Context, e *env, args []string) error {
 	if *faceBytes < 1000 || *faceBytes > 1<<20 {
 		return usagef("--face-bytes must be between 1000 and 1048576")
 	}
-	id, err := newSpecimen(specimen.Options{MRZ: *mrzText, FaceBytes: *faceBytes}, *ext)
+	if *termOut != "" && !k.eac {
+		return usagef("--terminal-out needs --eac")
+	}
+	k.resolveDefaults(set)
+	p, err := k.profile()
 	if err != nil {
 		return err
+	}
+	p.ExtendedLength = *ext
+	doc, id, err := chipspec.Generate(specimen.Options{MRZ: *mrzText, FaceBytes: *faceBytes}, p)
+	if err != nil {
+		if errors.Is(err, chipspec.ErrProfile) {
+			return usageError{err.Error()}
+		}
+		return fmt.Errorf("generating the specimen: %w", err)
 	}
 	if err := id.Save(*out); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote a specimen chip identity to %s (synthetic data)\n", *out)
+	fmt.Fprintf(e.stderr, "wrote a specimen chip identity to %s (synthetic data): %s\n", *out, describeChip(id, p))
+	if *termOut != "" {
+		if err := writeTerminal(*termOut, doc.EAC.TerminalFiles); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "wrote the inspection system's certificates and key to %s (read --terminal %s)\n", *termOut, *termOut)
+	}
 	return printMRZ(e, id)
+}
+
+// chipKind is what the chip specimen flags ask for.
+type chipKind struct {
+	pace    string // none, gm, im, cam
+	paramID int
+	cipher  string
+	can     string
+	ca      bool
+	aa      string
+	eac     bool
+}
+
+// defaultChip is the default specimen: a current passport (PACE-CAM,
+// CA, RSA-1024 AA, which fits short APDUs).
+func defaultChip() chipKind {
+	return chipKind{pace: "cam", paramID: 13, cipher: "aes128", can: "123456", ca: true, aa: "rsa1024"}
+}
+
+// resolveDefaults applies the defaults that depend on --pace: without
+// PACE the chip is the BAC-only chip of old (no CAN, CA or AA unless
+// asked for).
+func (k *chipKind) resolveDefaults(set map[string]bool) {
+	none := k.pace == "none"
+	if !set["ca"] {
+		k.ca = !none
+	}
+	if !set["aa"] {
+		k.aa = "rsa1024"
+		if none {
+			k.aa = "none"
+		}
+	}
+	if !set["can"] {
+		k.can = "123456"
+		if none {
+			k.can = ""
+		}
+	}
+}
+
+// profile turns the flags into a chipspec.Profile.
+func (k chipKind) profile() (chipspec.Profile, error) {
+	p := chipspec.Profile{ParameterID: k.paramID, CA: k.ca, CAN: k.can}
+	if k.can != "" && !validCAN(k.can) {
+		return p, usagef("--can wants six digits")
+	}
+	dom, err := pace.DomainByParameterID(k.paramID)
+	if err != nil {
+		return p, usagef("--param-id %d is not a standardized domain (0-2 DH, 8-18 ECDH)", k.paramID)
+	}
+	dh := dom.KeyAgreement() == pace.DH
+	arc, ok := map[string]lds.Protocol{"3des": 1, "aes128": 2, "aes192": 3, "aes256": 4}[k.cipher]
+	if !ok {
+		return p, usagef("--cipher %q: aes128, aes192, aes256 or 3des", k.cipher)
+	}
+	switch k.pace {
+	case "none":
+	case "gm":
+		p.PACE = lds.PACEECDHGM | arc
+		if dh {
+			p.PACE = lds.PACEDHGM | arc
+		}
+	case "im":
+		p.PACE = lds.PACEECDHIM | arc
+		if dh {
+			p.PACE = lds.PACEDHIM | arc
+		}
+	case "cam":
+		if dh || arc == 1 {
+			return p, usagef("--pace cam runs on elliptic curves (--param-id 8-18) with AES only")
+		}
+		if !k.ca {
+			return p, usagef("--pace cam needs the chip authentication key (--ca)")
+		}
+		p.PACE = lds.PACEECDHCAM | arc
+	default:
+		return p, usagef("--pace %q: none, gm, im or cam", k.pace)
+	}
+	if k.eac && !k.ca {
+		return p, usagef("--eac needs chip authentication (--ca): terminal authentication follows it")
+	}
+	switch k.aa {
+	case "none":
+	case "rsa1024":
+		p.AA = &specimen.AAOptions{RSABits: 1024}
+	case "rsa2048":
+		p.AA = &specimen.AAOptions{RSABits: 2048}
+	case "p256":
+		p.AA = &specimen.AAOptions{Curve: ec.P256()}
+	case "bp256":
+		p.AA = &specimen.AAOptions{Curve: ec.BrainpoolP256r1()}
+	default:
+		return p, usagef("--aa %q: none, rsa1024, rsa2048, p256 or bp256", k.aa)
+	}
+	if k.eac {
+		p.EAC = &specimen.EACOptions{}
+	}
+	return p, nil
+}
+
+// describeChip says in one line what a specimen chip runs (never its
+// MRZ; the CAN is printed, as on the data page).
+func describeChip(id *chipsim.Identity, p chipspec.Profile) string {
+	var parts []string
+	if p.PACE == 0 {
+		parts = append(parts, "BAC")
+	} else {
+		dom, _ := pace.DomainByParameterID(p.ParameterID)
+		name := "?"
+		if dom != nil {
+			name = dom.Name()
+		}
+		parts = append(parts, fmt.Sprintf("PACE-%s %s %s", p.PACE.Mapping(), name, p.PACE.Cipher()))
+		if p.CAN != "" {
+			parts = append(parts, "CAN "+p.CAN)
+		}
+	}
+	if p.CA {
+		parts = append(parts, "chip authentication")
+	}
+	if p.AA != nil {
+		if p.AA.Curve != nil {
+			parts = append(parts, "active authentication ECDSA "+p.AA.Curve.Name())
+		} else {
+			parts = append(parts, fmt.Sprintf("active authentication RSA-%d", p.AA.RSABits))
+		}
+	}
+	if p.EAC != nil {
+		parts = append(parts, "EAC (DG3)")
+	}
+	if id.Config.ExtendedLength {
+		parts = append(parts, "extended length")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeTerminal writes a terminal folder (reader.LoadTerminal): the CV
+// certificates and the IS private key, 0600 in a 0700 folder.
+func writeTerminal(dir string, files map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), files[n], 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func chipMRZ(_ context.Context, e *env, args []string) error {
@@ -159,14 +370,6 @@ func chipMRZ(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	return printMRZ(e, id)
-}
-
-func newSpecimen(opts specimen.Options, extended bool) (*chipsim.Identity, error) {
-	doc, err := specimen.Generate(opts)
-	if err != nil {
-		return nil, fmt.Errorf("generating the specimen: %w", err)
-	}
-	return chipsim.NewIdentity(doc.Files, chipsim.Config{ExtendedLength: extended})
 }
 
 // printMRZ prints the identity's MRZ lines (from DG1) on standard output.

@@ -18,9 +18,10 @@
 // The package deliberately does not model a real issuing state: its keys
 // are throwaway P-256 keys held in memory (a real Document Signer key sits
 // in an HSM; issuance with PKCS #11 is a later issue), there is no CRL or
-// master list, and no active authentication key (DG15). Chip
-// Authentication data (DG14, EF.CardSecurity and the chip's key, see
-// ChipOptions) is made only when Options.Chip asks for it.
+// master list. Chip Authentication data (DG14, EF.CardSecurity and the
+// chip's key, see ChipOptions), Extended Access Control data (EACOptions)
+// and an Active Authentication key (DG15, AAOptions) are made only when
+// Options.Chip, Options.EAC and Options.AA ask for them.
 package specimen
 
 import (
@@ -83,6 +84,11 @@ type Options struct {
 	// Authentication chain in Document.EAC. Nil leaves the specimen
 	// exactly as without it.
 	EAC *EACOptions
+	// AA, when set, adds an Active Authentication key (aa.go): DG15 in
+	// EF.COM and EF.SOD, the key in Document.AA and, for ECDSA, an
+	// ActiveAuthenticationInfo in DG14 (Options.Chip's, or a DG14 holding
+	// only that). Nil leaves the specimen exactly as without it.
+	AA *AAOptions
 }
 
 // Document is a generated chip image with the keys and certificates
@@ -105,6 +111,8 @@ type Document struct {
 	CAPublicKey []byte
 	// EAC is the Extended Access Control data (Options.EAC), nil without.
 	EAC *EAC
+	// AA is the Active Authentication key (Options.AA), nil without.
+	AA *AAKey
 }
 
 // DefaultMRZ returns the TD3 specimen of ICAO 9303-3 Appendix (Anna Maria
@@ -151,6 +159,19 @@ func Generate(opts Options) (*Document, error) {
 	}
 	if opts.FaceBytes == 0 {
 		opts.FaceBytes = DefaultFaceBytes
+	}
+
+	var aaOpts AAOptions
+	if opts.AA != nil {
+		var err error
+		if aaOpts, err = opts.AA.check(); err != nil {
+			return nil, err
+		}
+		if info := aaOpts.info(); info != nil && opts.Chip != nil && opts.Chip.ActiveAuthentication == nil {
+			co := *opts.Chip
+			co.ActiveAuthentication = info
+			opts.Chip = &co
+		}
 	}
 
 	face, err := portrait(opts)
@@ -230,6 +251,27 @@ func Generate(opts Options) (*Document, error) {
 			dgs[4] = eac.DG4
 			listed = append(listed, lds.FileDG4)
 		}
+	}
+	var aaKey *AAKey
+	var aaDG14 []byte // DG14 holding only the ActiveAuthenticationInfo
+	if opts.AA != nil {
+		// Drawn last, so the rest is the same with or without it.
+		if aaKey, err = generateAAKey(opts.Rand, aaOpts); err != nil {
+			return nil, err
+		}
+		if dgs[15], err = lds.EncodeDG15(aaKey.SubjectPublicKeyInfo); err != nil {
+			return nil, fmt.Errorf("specimen: %w", err)
+		}
+		listed = append(listed, lds.FileDG15)
+		if info := aaOpts.info(); info != nil && opts.Chip == nil {
+			if aaDG14, err = lds.EncodeDG14(&lds.SecurityInfos{ActiveAuthentication: []lds.ActiveAuthenticationInfo{*info}}); err != nil {
+				return nil, fmt.Errorf("specimen: DG14: %w", err)
+			}
+			dgs[14] = aaDG14
+			listed = append(listed, lds.FileDG14)
+		}
+	}
+	if eac != nil || aaKey != nil {
 		slices.Sort(listed)
 	}
 	com, err := lds.EncodeCOM("0107", "040000", listed)
@@ -271,6 +313,13 @@ func Generate(opts Options) (*Document, error) {
 			doc.Files[lds.FileDG4.String()] = eac.DG4
 		}
 		doc.Files[lds.FileCVCA.String()] = eac.EFCVCA
+	}
+	if aaKey != nil {
+		doc.AA = aaKey
+		doc.Files[lds.FileDG15.String()] = dgs[15]
+		if aaDG14 != nil {
+			doc.Files[lds.FileDG14.String()] = aaDG14
+		}
 	}
 	return doc, nil
 }
