@@ -263,6 +263,9 @@ func (r *run) accessControl(ctx context.Context) error {
 		case err == nil:
 			r.usePACE = true
 			r.res.PACE, r.res.AccessControl, r.res.Cipher = pr, pr.AccessControl(), pr.Cipher
+			if pr.CardSecurity != nil {
+				r.res.Files[lds.FileCardSecurity] = pr.CardSecurity
+			}
 			r.log.Info("access control done", "protocol", r.res.AccessControl, "domain", pr.Domain, "cipher", pr.Cipher)
 			return s.SelectApplication(ctx)
 		case errors.Is(err, ErrPACEFailed) && !errors.Is(err, ErrPACETokenMismatch),
@@ -371,10 +374,13 @@ func (r *run) authenticate(ctx context.Context) error {
 		res.TAErr = err
 		return nil
 	}
-	cvca, _, err := r.readOptionalSM(ctx, lds.FileCVCA)
+	cvca, ok, err := r.readOptionalSM(ctx, lds.FileCVCA)
 	if err != nil {
 		res.TAErr = err
 		return nil
+	}
+	if ok {
+		res.Files[lds.FileCVCA] = cvca
 	}
 	ta, err := TerminalAuthenticate(ctx, r.s, r.opts.Terminal, idIC, comp, cvca)
 	if err != nil {
