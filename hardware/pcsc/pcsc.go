@@ -308,15 +308,14 @@ func (c *Context) GetStatusChange(ctx context.Context, states []ReaderState, tim
 	if len(states) == 0 || len(states) > maxReaders {
 		return fmt.Errorf("pcsc: SCardGetStatusChange: %d reader states (want 1..%d)", len(states), maxReaders)
 	}
-	var ms C.DWORD = C.INFINITE
+	// The wait is cut into slices of at most waitSlice: SCardCancel only
+	// interrupts a call already waiting, so a cancellation that lands just
+	// before the call starts would otherwise be lost and an infinite wait
+	// would never end (seen as a hang of `read --wait 1s`).
+	var deadline time.Time
 	if timeout >= 0 {
-		m := timeout.Milliseconds()
-		if m >= int64(C.INFINITE) {
-			m = int64(C.INFINITE) - 1
-		}
-		ms = C.DWORD(m)
+		deadline = time.Now().Add(timeout)
 	}
-
 	// The array and the reader names live in C memory: cgo forbids
 	// passing Go memory that holds Go pointers.
 	size := C.size_t(len(states)) * C.size_t(unsafe.Sizeof(C.SCARD_READERSTATE{}))
@@ -347,7 +346,17 @@ func (c *Context) GetStatusChange(ctx context.Context, states []ReaderState, tim
 		case <-stop:
 		}
 	}()
-	rv := C.SCardGetStatusChange(c.h, ms, arr, C.DWORD(len(states)))
+	var rv C.LONG
+	for {
+		slice := waitSlice
+		if !deadline.IsZero() {
+			slice = min(slice, max(time.Until(deadline), 0))
+		}
+		rv = C.SCardGetStatusChange(c.h, C.DWORD(slice.Milliseconds()), arr, C.DWORD(len(states)))
+		if Error(uint32(rv)) != ErrCodeTimeout || ctx.Err() != nil || !deadline.IsZero() && !time.Now().Before(deadline) {
+			break
+		}
+	}
 	close(stop)
 	wg.Wait()
 
@@ -360,13 +369,16 @@ func (c *Context) GetStatusChange(ctx context.Context, states []ReaderState, tim
 		states[i].ATR = C.GoBytes(unsafe.Pointer(&rs[i].rgbAtr[0]), C.int(n))
 	}
 	if rv != C.SCARD_S_SUCCESS {
-		if err := ctx.Err(); err != nil && Error(uint32(rv)) == ErrCodeCancelled {
-			return fmt.Errorf("pcsc: SCardGetStatusChange: %w (%w)", err, Error(uint32(rv)))
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("pcsc: SCardGetStatusChange: %w (%w)", err, ErrCodeCancelled)
 		}
 		return scardErr("SCardGetStatusChange", rv)
 	}
 	return nil
 }
+
+// waitSlice bounds one SCardGetStatusChange call (see GetStatusChange).
+const waitSlice = 250 * time.Millisecond
 
 // WaitForCard waits until one of readers holds a (responsive) card and
 // returns the first such reader in the order given. With no readers it

@@ -434,3 +434,34 @@ func TestNoService(t *testing.T) {
 		t.Errorf("child said %q, want %q", out, want)
 	}
 }
+
+// A context that ends at any moment — also just before the C call starts
+// waiting, where SCardCancel has nothing to interrupt — ends the wait
+// promptly. Before waits were sliced, one of these could block forever.
+func TestWaitForCardDeadlineRace(t *testing.T) {
+	pc := establish(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	l, err := vpcd.Lease(ctx) // leased and left empty
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	n := 200
+	if testing.Short() {
+		n = 40
+	}
+	for i := range n {
+		d := time.Duration(i%20) * 100 * time.Microsecond
+		wctx, wcancel := context.WithTimeout(ctx, d)
+		start := time.Now()
+		_, err := pc.WaitForCard(wctx, []string{l.Reader})
+		wcancel()
+		if took := time.Since(start); took > time.Second {
+			t.Fatalf("attempt %d (deadline %v): WaitForCard took %v", i, d, took)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("attempt %d: %v, want context.DeadlineExceeded", i, err)
+		}
+	}
+}
