@@ -4,14 +4,14 @@ go 1.26.8
 
 require (
 	filippo.io/bigmod v0.1.0
+	github.com/ThalesGroup/crypto11 v1.6.2
+	github.com/miekg/pkcs11 v1.1.2
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	golang.org/x/crypto v0.59.0
 )
 
 require (
-	github.com/ThalesGroup/crypto11 v1.6.2 // indirect
-	github.com/miekg/pkcs11 v1.1.2 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/thales-e-security/pool v0.0.2 // indirect
 	golang.org/x/sys v0.50.0 // indirect

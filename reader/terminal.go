@@ -11,14 +11,16 @@ package reader
 //     in DER or PEM ("PRIVATE KEY"), RSA or EC on any curve of
 //     internal/ec. crypto/x509 does not know the brainpool curves, so the
 //     structure is read here with cryptobyte;
-//   - or `is.uri`: a PKCS#11 URI (RFC 7512) naming the key in an HSM, the
-//     PIN from BORDERID_PKCS11_PIN. Not implemented yet: loading it is
-//     left to the HSM issue and refused with ErrPKCS11Unsupported.
-//     NewTerminal takes any crypto.Signer, so an HSM key works once a
-//     PKCS#11 signer exists.
+//   - or `is.uri`: a PKCS#11 URI (RFC 7512, one line) naming the key in an
+//     HSM, with its module-path, opened by internal/signer (the only code
+//     that talks to the HSM); the PIN comes from BORDERID_PKCS11_PIN, else
+//     from the URI's pin-value (weaker: anyone who can read the folder has
+//     it). The key stays in the HSM; the Terminal then holds a PKCS#11
+//     session, which Terminal.Close releases.
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
@@ -36,6 +38,7 @@ import (
 
 	"borderid/internal/cvc"
 	"borderid/internal/ec"
+	"borderid/internal/signer"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -48,9 +51,13 @@ var (
 	// an unreadable certificate or key, a key that is not the IS
 	// certificate's).
 	ErrTerminalConfig = errors.New("reader: invalid terminal credentials")
-	// ErrPKCS11Unsupported: the folder names its key by a PKCS#11 URI
-	// (is.uri), which this version cannot load yet.
-	ErrPKCS11Unsupported = errors.New("reader: PKCS#11 keys (is.uri) are not supported yet")
+	// ErrPKCS11Unsupported: the folder's is.uri is a valid PKCS#11 URI
+	// that internal/signer cannot open as written: no module-path (it
+	// searches for no module), a pin-source, or a token or key selected
+	// by attributes it cannot check (see signer.Open). Other failures of
+	// is.uri (wrong PIN, absent key, unloadable module) are
+	// ErrTerminalConfig wrapping the signer's error.
+	ErrPKCS11Unsupported = errors.New("reader: PKCS#11 URI (is.uri) not supported")
 )
 
 // Names inside a terminal folder.
@@ -58,6 +65,9 @@ const (
 	TerminalKeyFile = "is.pkcs8" // PKCS#8 private key, DER or PEM
 	TerminalURIFile = "is.uri"   // PKCS#11 URI of the key in an HSM
 	TerminalCertExt = ".cvcert"  // one CV certificate per file
+	// TerminalPINEnv is the environment variable LoadTerminal reads the
+	// PKCS#11 PIN from.
+	TerminalPINEnv = "BORDERID_PKCS11_PIN"
 )
 
 // Limits of a terminal folder: a CV certificate is a few hundred bytes
@@ -84,8 +94,16 @@ type Terminal struct {
 }
 
 // LoadTerminal reads a terminal folder: the *.cvcert certificates and
-// is.pkcs8 (or is.uri, refused for now with ErrPKCS11Unsupported).
+// is.pkcs8 or is.uri, whose PIN it reads from $BORDERID_PKCS11_PIN. It is
+// LoadTerminalPIN without a deadline. Close the Terminal when done.
 func LoadTerminal(dir string) (*Terminal, error) {
+	return LoadTerminalPIN(context.Background(), dir, os.Getenv(TerminalPINEnv))
+}
+
+// LoadTerminalPIN reads a terminal folder with the PKCS#11 PIN given (""
+// for none: is.uri's pin-value, if any, is then used). ctx bounds the
+// opening of an HSM key.
+func LoadTerminalPIN(ctx context.Context, dir, pin string) (*Terminal, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTerminalConfig, err)
@@ -113,7 +131,7 @@ func LoadTerminal(dir string) (*Terminal, error) {
 		return nil, fmt.Errorf("%w: both %s and %s in %s", ErrTerminalConfig, TerminalKeyFile, TerminalURIFile, dir)
 	case kerr == nil:
 	case errors.Is(kerr, os.ErrNotExist) && uerr == nil:
-		return nil, fmt.Errorf("%w (%s)", ErrPKCS11Unsupported, uriPath)
+		return loadTerminalPKCS11(ctx, certs, uriPath, pin)
 	case errors.Is(kerr, os.ErrNotExist):
 		return nil, fmt.Errorf("%w: no %s or %s in %s", ErrTerminalConfig, TerminalKeyFile, TerminalURIFile, dir)
 	default:
@@ -124,6 +142,45 @@ func LoadTerminal(dir string) (*Terminal, error) {
 		return nil, fmt.Errorf("%s: %w", keyPath, err)
 	}
 	return NewTerminal(certs, key)
+}
+
+// loadTerminalPKCS11 opens the key is.uri names and makes the terminal
+// with it; the HSM session is closed again if the key is not the IS
+// certificate's.
+func loadTerminalPKCS11(ctx context.Context, certs [][]byte, uriPath, pin string) (*Terminal, error) {
+	b, err := readTerminalFile(uriPath)
+	if err != nil {
+		return nil, err
+	}
+	u, err := signer.ParseURI(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrTerminalConfig, uriPath, err)
+	}
+	key, err := signer.Open(ctx, u, pin)
+	switch {
+	case errors.Is(err, signer.ErrNoModule) || errors.Is(err, signer.ErrUnsupported):
+		return nil, fmt.Errorf("%w: %s: %w", ErrPKCS11Unsupported, uriPath, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s: %w", ErrTerminalConfig, uriPath, err)
+	}
+	t, err := NewTerminal(certs, key)
+	if err != nil {
+		key.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close releases the signer when it holds a resource (an HSM session of
+// is.uri); for a key in memory it does nothing.
+func (t *Terminal) Close() error {
+	if t == nil {
+		return nil
+	}
+	if c, ok := t.Signer.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 func readTerminalFile(path string) ([]byte, error) {

@@ -81,9 +81,10 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	}
 	var term *reader.Terminal
 	if f.terminal != "" {
-		if term, err = reader.LoadTerminal(f.terminal); err != nil {
+		if term, err = reader.LoadTerminalPIN(ctx, f.terminal, e.getenv(reader.TerminalPINEnv)); err != nil {
 			return usagef("--terminal %s: %v", f.terminal, err)
 		}
+		defer term.Close()
 	}
 
 	pc, err := pcsc.EstablishContext()
