@@ -307,27 +307,28 @@ func accessParams(res *reader.Result) AccessParams {
 }
 
 // chipAuth: Chip Authentication (DG14) or PACE-CAM prove the chip holds
-// a private key. That the key is the issuer's (DG14 or EF.CardSecurity
-// covered by passive authentication) is passive authentication's part of
-// the verdict.
+// a private key. Any evidence against the chip fails the check first, so
+// a pass of one protocol never hides a failure of the other. PACE-CAM
+// alone does not pass: its key comes from EF.CardSecurity, which a clone
+// can write itself, so it counts only once passive authentication has
+// verified that file; Chip Authentication's key comes from DG14, which
+// EF.SOD covers (data_group_hashes; the SOD itself is PA's part).
 func chipAuth(res *reader.Result) Check {
-	if res.CA != nil && res.CA.Passed {
+	p := res.PACE
+	switch {
+	case errors.Is(res.CAErr, reader.ErrCAFailed):
+		return Check{Result: Fail, Reason: "ca_failed", Detail: res.CAErr.Error()}
+	case p != nil && p.CAM == reader.CAMFailed:
+		return Check{Result: Fail, Reason: p.CAMReason, Detail: p.CAMDetail}
+	case res.CA != nil && res.CA.Passed:
 		return Check{Result: Pass, Detail: fmt.Sprintf("chip authentication with the DG14 key (%s, %s)", res.CA.Domain, res.CA.Cipher)}
-	}
-	if p := res.PACE; p != nil && p.CAM == reader.CAMPassed {
-		return Check{Result: Pass, Reason: "pace_cam", Detail: "PACE-CAM with the EF.CardSecurity key"}
-	}
-	if res.CAErr != nil {
-		switch {
-		case errors.Is(res.CAErr, reader.ErrCAFailed):
-			return Check{Result: Fail, Reason: "ca_failed", Detail: res.CAErr.Error()}
-		case errors.Is(res.CAErr, reader.ErrCANotSupported):
-			return Check{Result: NotDone, Reason: "ca_not_supported", Detail: res.CAErr.Error()}
-		}
+	case p != nil && p.CAM == reader.CAMPassed:
+		return Check{Result: NotDone, Reason: "cardsecurity_unverified",
+			Detail: "PACE-CAM passed with the key of EF.CardSecurity, whose signature this version does not verify"}
+	case errors.Is(res.CAErr, reader.ErrCANotSupported):
+		return Check{Result: NotDone, Reason: "ca_not_supported", Detail: res.CAErr.Error()}
+	case res.CAErr != nil:
 		return Check{Result: NotDone, Reason: "ca_interrupted", Detail: res.CAErr.Error()}
-	}
-	if p := res.PACE; p != nil && p.CAM == reader.CAMFailed {
-		return Check{Result: Fail, Reason: "cam_" + p.CAMReason, Detail: p.CAMDetail}
 	}
 	if _, ok := res.Files[lds.FileDG14]; ok {
 		return Check{Result: NotDone, Reason: "not_attempted", Detail: "DG14 offers no chip authentication this reader runs"}

@@ -230,14 +230,30 @@ func TestAssembleRefusals(t *testing.T) {
 			check: "chip_authentication", result: inspect.Fail, reason: "ca_failed", verdict: inspect.Rejected,
 		},
 		{
-			name:   "PACE-CAM passed",
+			name:   "PACE-CAM passed alone: EF.CardSecurity is not verified yet",
 			change: func(r *reader.Result, _ *inspect.Input) { r.PACE = &reader.PACEResult{CAM: reader.CAMPassed} },
-			check:  "chip_authentication", result: inspect.Pass, reason: "pace_cam", verdict: inspect.Suspect,
+			check:  "chip_authentication", result: inspect.NotDone, reason: "cardsecurity_unverified", verdict: inspect.Suspect,
+		},
+		{
+			name: "PACE-CAM passed but chip authentication with the DG14 key failed: a clone",
+			change: func(r *reader.Result, _ *inspect.Input) {
+				r.PACE = &reader.PACEResult{CAM: reader.CAMPassed}
+				r.CAErr = fmt.Errorf("%w: no MAC-valid answer under the new keys", reader.ErrCAFailed)
+			},
+			check: "chip_authentication", result: inspect.Fail, reason: "ca_failed", verdict: inspect.Rejected,
 		},
 		{
 			name: "PACE-CAM key mismatch",
 			change: func(r *reader.Result, _ *inspect.Input) {
-				r.PACE = &reader.PACEResult{CAM: reader.CAMFailed, CAMReason: "mismatch"}
+				r.PACE = &reader.PACEResult{CAM: reader.CAMFailed, CAMReason: reader.CAMReasonMismatch}
+			},
+			check: "chip_authentication", result: inspect.Fail, reason: "cam_mismatch", verdict: inspect.Rejected,
+		},
+		{
+			name: "PACE-CAM key mismatch hidden behind a passed chip authentication",
+			change: func(r *reader.Result, _ *inspect.Input) {
+				r.PACE = &reader.PACEResult{CAM: reader.CAMFailed, CAMReason: reader.CAMReasonMismatch}
+				r.CA = &reader.CAResult{Passed: true}
 			},
 			check: "chip_authentication", result: inspect.Fail, reason: "cam_mismatch", verdict: inspect.Rejected,
 		},

@@ -711,12 +711,11 @@ func activeAuthenticate(ctx context.Context, s *Session, dg15 *lds.DG15, challen
 	if err != nil {
 		return nil, fmt.Errorf("reader: active authentication: %w", err)
 	}
-	switch r.SW {
-	case SWSuccess:
-	case SWInstructionNotSupported, SWFunctionNotSupported:
-		return nil, fmt.Errorf("%w: %w", ErrAANotSupported, &SWError{Cmd: "INTERNAL AUTHENTICATE", SW: r.SW})
-	default:
-		return nil, &SWError{Cmd: "INTERNAL AUTHENTICATE", SW: r.SW}
+	// The chip's DG15 says it holds an Active Authentication key: any
+	// refusal to use it is a failure, not "not supported" — a clone of an
+	// AA-only passport would otherwise just answer 6D00 or 6985.
+	if r.SW != SWSuccess {
+		return nil, fmt.Errorf("%w: the chip has DG15 but refused: %w", ErrAAFailed, &SWError{Cmd: "INTERNAL AUTHENTICATE", SW: r.SW})
 	}
 	if len(r.Data) == 0 {
 		return nil, fmt.Errorf("%w: INTERNAL AUTHENTICATE answered no signature", ErrAAFailed)

@@ -264,7 +264,7 @@ func TestActiveAuthenticationRefusals(t *testing.T) {
 		{"RSA key, chip signs with ECDSA", ecAA(), false, dg15Of(t, &aaRSA1024().PublicKey), ch, nil, reader.ErrAAFailed},
 		{"EC key without ActiveAuthenticationInfo", ecAA(), false, dg15Of(t, &aaP256().PublicKey), ch, nil, reader.ErrAANotSupported},
 		{"EC key with RIPEMD-160", ecAA(), false, dg15Of(t, &aaP256().PublicKey), ch, aaInfo(plainOID(6)), reader.ErrAANotSupported},
-		{"chip without AA", nil, false, dg15Of(t, &aaRSA1024().PublicKey), ch, nil, reader.ErrAANotSupported},
+		{"DG15 present but the chip refuses INTERNAL AUTHENTICATE (6D00)", nil, false, dg15Of(t, &aaRSA1024().PublicKey), ch, nil, reader.ErrAAFailed},
 		{"no DG15", rsaAA(), false, nil, ch, nil, reader.ErrAANotSupported},
 		{"RSA-2048 without extended length", &chipsim.AAConfig{Key: pkcs8Of(t, aaRSA2048())}, false, dg15Of(t, &aaRSA2048().PublicKey), ch, nil, reader.ErrWrongLength},
 	}

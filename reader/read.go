@@ -91,6 +91,12 @@ type Result struct {
 // ErrNoKey: Read was called without MRZ key-seed information.
 var ErrNoKey = errors.New("reader: no access key (MRZ key-seed information) given")
 
+// ErrPACEDowngrade: the chip was opened with BAC although DG14, which
+// EF.SOD covers, says it offers PACE. EF.CardAccess (read in plain, with no
+// integrity) was hidden or altered on the way, or the chip is inconsistent;
+// either way the weaker protocol was not the caller's choice.
+var ErrPACEDowngrade = errors.New("reader: PACE downgrade: DG14 lists PACE but the chip was read with BAC")
+
 // ErrNoRandom: Read was called without a random source.
 var ErrNoRandom = errors.New("reader: no random source given")
 
@@ -215,10 +221,36 @@ func (r *run) read(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := r.checkDowngrade(); err != nil {
+		return err
+	}
 	if r.opts.SkipChipAuthentication {
 		return nil
 	}
 	return r.authenticate(ctx)
+}
+
+// checkDowngrade compares the protocol used with DG14's PACEInfos: EF.
+// CardAccess decides which protocol runs but has no integrity of its own,
+// while DG14 is covered by EF.SOD. Fail closed unless the caller allowed
+// BAC (9303-11 §9.2: PACEInfos appear in both files).
+func (r *run) checkDowngrade() error {
+	if r.res.AccessControl != "BAC" {
+		return nil
+	}
+	b, ok := r.res.Files[lds.FileDG14]
+	if !ok {
+		return nil
+	}
+	infos, err := lds.ParseDG14(b)
+	if err != nil || len(infos.PACE) == 0 {
+		return nil
+	}
+	if r.opts.AllowBACFallback {
+		r.s.AddQuirk(QuirkPACEOfferedBACUsed)
+		return nil
+	}
+	return fmt.Errorf("%w: EF.CardAccess did not offer it (hidden or altered in transit?)", ErrPACEDowngrade)
 }
 
 // readDG reads one file of the application and files it in the Result by
@@ -390,11 +422,18 @@ func (r *run) authenticate(ctx context.Context) error {
 	}
 	res.TA = ta
 	res.NotAuthorised = slices.DeleteFunc(res.NotAuthorised, func(f lds.File) bool { return slices.Contains(eac, f) })
-	for _, f := range eac {
+	// Access control must not be redone from here on: a new session would
+	// have neither chip nor terminal authentication, and what TA granted
+	// would silently be gone.
+	r.reestablish = true
+	for i, f := range eac {
 		// The chip grants what the IS certificate's rights allow; a 6982
 		// here files the group as not authorised again.
 		if err := r.readDG(ctx, f); err != nil {
-			return err
+			res.TA, res.TAErr = nil, fmt.Errorf("reading %s after terminal authentication: %w", f, err)
+			res.NotAuthorised = append(res.NotAuthorised, eac[i:]...)
+			r.log.Warn("reading after terminal authentication failed", "file", f.String(), "err", err)
+			return nil
 		}
 	}
 	return nil

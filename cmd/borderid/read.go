@@ -273,6 +273,8 @@ func explainReadError(err error) error {
 		return fmt.Errorf("PACE failed: the chip's answer did not prove it knows the password; nothing was read: %w", err)
 	case errors.Is(err, reader.ErrPACEUnsupported), errors.Is(err, reader.ErrPACENotOffered):
 		return fmt.Errorf("PACE failed; BAC is weaker and is not used unless --allow-bac-fallback is given: %w", err)
+	case errors.Is(err, reader.ErrPACEDowngrade):
+		return fmt.Errorf("refused: the chip's DG14 says it supports PACE, but EF.CardAccess did not offer it, so only BAC ran; someone may have hidden it (pass --allow-bac-fallback to accept): %w", err)
 	case errors.Is(err, reader.ErrNoKey):
 		return fmt.Errorf("the chip cannot be opened with what was given: %w", err)
 	case errors.Is(err, pcsc.ErrCardRemoved), errors.Is(err, pcsc.ErrNoCard):
