@@ -124,6 +124,9 @@ type CAResult struct {
 	// Passed: a MAC-protected answer verified under the new keys.
 	// ChipAuthenticate returns a result only when it is true.
 	Passed bool
+	// Quirks are the deviations taken (QuirkCAEmptyResponse), also
+	// recorded in the session.
+	Quirks []Quirk
 
 	domain pace.Domain
 }
@@ -188,13 +191,14 @@ func ChipAuthenticate(ctx context.Context, s *Session, dg14 *lds.SecurityInfos, 
 		return nil, err
 	}
 
+	var quirks []Quirk
 	if ci == smcrypto.TDES {
 		// 9303-11 §6.2.4.1 / TR-03110-3 B.1.1: one MSE:Set KAT.
 		data := appendTLV(nil, tagCAPKKAT, pkIFD)
 		if keyRef != nil {
 			data = appendTLV(data, tagCAKeyRef, keyRef)
 		}
-		if err := caCommand(ctx, s, Command{INS: insMSE, P1: mseSetKAT >> 8, P2: mseSetKAT & 0xFF, Data: data}, "MSE:Set KAT", nil); err != nil {
+		if err := caCommand(ctx, s, Command{INS: insMSE, P1: mseSetKAT >> 8, P2: mseSetKAT & 0xFF, Data: data}, "MSE:Set KAT", nil, false); err != nil {
 			return nil, err
 		}
 	} else {
@@ -208,13 +212,19 @@ func ChipAuthenticate(ctx context.Context, s *Session, dg14 *lds.SecurityInfos, 
 		if keyRef != nil {
 			data = appendTLV(data, tagCAKeyRef, keyRef)
 		}
-		if err := caCommand(ctx, s, Command{INS: insMSE, P1: mseSetAT >> 8, P2: mseSetAT & 0xFF, Data: data}, "MSE:Set AT", nil); err != nil {
+		if err := caCommand(ctx, s, Command{INS: insMSE, P1: mseSetAT >> 8, P2: mseSetAT & 0xFF, Data: data}, "MSE:Set AT", nil, false); err != nil {
 			return nil, err
 		}
 		ga := appendTLV(nil, tagCADynAuth, appendTLV(nil, tagCAPKGA, pkIFD))
 		want := []byte{tagCADynAuth, 0x00}
-		if err := caCommand(ctx, s, Command{INS: insGeneralAuthenticate, Data: ga, Ne: MaxShortNe}, "GENERAL AUTHENTICATE", want); err != nil {
-			return nil, err
+		// An answer without any data is the quirk ca_empty_response: it
+		// says as little as 7C00, and the proof is caVerify's MAC.
+		// Anything else is refused.
+		if err := caCommand(ctx, s, Command{INS: insGeneralAuthenticate, Data: ga, Ne: MaxShortNe}, "GENERAL AUTHENTICATE", want, true); err != nil {
+			if !errors.Is(err, errCAEmptyAnswer) {
+				return nil, err
+			}
+			quirks = append(quirks, QuirkCAEmptyResponse)
 		}
 	}
 
@@ -223,6 +233,9 @@ func ChipAuthenticate(ctx context.Context, s *Session, dg14 *lds.SecurityInfos, 
 	s.SetSecureMessaging(newSM)
 	if err := caVerify(ctx, s); err != nil {
 		return nil, err
+	}
+	for _, q := range quirks {
+		s.AddQuirk(q)
 	}
 	return &CAResult{
 		Protocol:           info.Protocol,
@@ -234,13 +247,16 @@ func ChipAuthenticate(ctx context.Context, s *Session, dg14 *lds.SecurityInfos, 
 		ChipPublicKey:      bytes.Clone(pk.Key),
 		ChipPublicKeyInfo:  bytes.Clone(pk.SubjectPublicKeyInfo),
 		Passed:             true,
+		Quirks:             quirks,
 		domain:             d,
 	}, nil
 }
 
 // caCommand sends one CA command under the current (old) session and
-// requires 9000, and, when want is not nil, exactly that response data.
-func caCommand(ctx context.Context, s *Session, cmd Command, name string, want []byte) error {
+// requires 9000, and, when want is not nil, exactly that response data;
+// tolerateEmpty lets an answer without any data through as
+// errCAEmptyAnswer, for the caller to record as a quirk.
+func caCommand(ctx context.Context, s *Session, cmd Command, name string, want []byte, tolerateEmpty bool) error {
 	resp, err := s.Transmit(ctx, cmd)
 	if err != nil {
 		return fmt.Errorf("reader: chip authentication: %w", err)
@@ -249,10 +265,16 @@ func caCommand(ctx context.Context, s *Session, cmd Command, name string, want [
 		return fmt.Errorf("%w: %w", ErrCAFailed, &SWError{Cmd: name, SW: resp.SW})
 	}
 	if want != nil && !bytes.Equal(resp.Data, want) {
+		if tolerateEmpty && len(resp.Data) == 0 {
+			return errCAEmptyAnswer
+		}
 		return fmt.Errorf("%w: %s answered %d bytes, not %X", ErrCAFailed, name, len(resp.Data), want)
 	}
 	return nil
 }
+
+// errCAEmptyAnswer is caCommand's tolerated answer without data.
+var errCAEmptyAnswer = errors.New("reader: chip authentication: answer without data")
 
 // caVerify sends the first command under the new keys, READ BINARY of
 // four bytes of EF.COM by short file identifier (harmless: it changes
@@ -345,9 +367,9 @@ func chooseCA(dg14 *lds.SecurityInfos, keyID lds.OptionalInt) (lds.ChipAuthentic
 		}
 		return none, nil, fmt.Errorf("%w: no usable ChipAuthenticationInfo with its public key", ErrCANotSupported)
 	}
-	// ECDH before DH, then the stronger cipher: the low byte of a CA
-	// protocol is its cipher arc, 1 3DES .. 4 AES-256. Stable: ties keep
-	// file order.
+	// ECDH before DH, then the stronger cipher, ranked as PACE ranks them
+	// (cipherRank: AES-256, AES-192, AES-128, 3DES), not by lds.Protocol's
+	// internal numbering. Stable: ties keep file order.
 	slices.SortStableFunc(cands, func(a, b cand) int {
 		ea, eb := a.info.Protocol.KeyAgreement() == lds.KeyAgreementECDH, b.info.Protocol.KeyAgreement() == lds.KeyAgreementECDH
 		if ea != eb {
@@ -356,7 +378,7 @@ func chooseCA(dg14 *lds.SecurityInfos, keyID lds.OptionalInt) (lds.ChipAuthentic
 			}
 			return 1
 		}
-		return int(b.info.Protocol&0xFF) - int(a.info.Protocol&0xFF)
+		return cipherRank(b.info.Protocol.Cipher()) - cipherRank(a.info.Protocol.Cipher())
 	})
 	return cands[0].info, cands[0].pk, nil
 }

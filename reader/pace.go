@@ -223,6 +223,9 @@ type PACEResult struct {
 	CardSecurity []byte
 	// Notes explain the choice: PACEInfos skipped and why.
 	Notes []string
+	// Quirks are the deviations taken (QuirkCAMShortCAIC), also recorded
+	// in the session.
+	Quirks []Quirk
 
 	domain pace.Domain
 }

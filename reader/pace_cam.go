@@ -47,6 +47,14 @@ func (r *paceRun) chipAuthenticationMapping(ctx context.Context, res *PACEResult
 		res.CAM, res.CAMReason, res.CAMDetail = CAMFailed, CAMReasonDataInvalid, err.Error()
 		return nil
 	}
+	// QuirkCAMShortCAIC: a CA_IC without its leading zero byte(s) is the
+	// same integer; VerifyCAM wants the fixed length (9303-11
+	// §4.4.3.5.2 treats CA_IC as a private key of the domain).
+	if n := r.d.ScalarLen(); len(caIC) > 0 && len(caIC) < n {
+		caIC = append(make([]byte, n-len(caIC)), caIC...)
+		res.Quirks = append(res.Quirks, QuirkCAMShortCAIC)
+		r.s.AddQuirk(QuirkCAMShortCAIC)
+	}
 	cs, err := r.s.ReadFile(ctx, lds.FileCardSecurity)
 	if err != nil {
 		res.CAM, res.CAMReason, res.CAMDetail = CAMNotDone, CAMReasonCardSecurityRead, err.Error()

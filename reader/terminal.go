@@ -215,18 +215,24 @@ func NewTerminal(certs [][]byte, signer crypto.Signer) (*Terminal, error) {
 		return nil, fmt.Errorf("%w: %d certificates (at most %d)", ErrTerminalConfig, len(certs), maxTerminalCerts)
 	}
 	t := &Terminal{Signer: signer}
-	seen := make(map[string]bool)
+	type holderIssuer struct{ chr, car string }
+	seen := make(map[holderIssuer]bool)
 	for i, raw := range certs {
 		c, err := cvc.Parse(bytes.Clone(raw))
 		if err != nil {
 			return nil, fmt.Errorf("%w: certificate %d: %w", ErrTerminalConfig, i+1, err)
 		}
-		// Two certificates of one holder reference would make the path
-		// ambiguous (TR-03110-3 A.6.1: a CHR names one key).
-		if seen[c.CHR] {
-			return nil, fmt.Errorf("%w: two certificates for %s", ErrTerminalConfig, c.CHR)
+		// A CHR names one key (TR-03110-3 A.6.1), but one key may be
+		// certified by more than one issuer: after a CVCA rollover the
+		// new CVCA has a self-signed certificate and a link certificate
+		// signed by the old one, both with its CHR (TR-03110-3 §2.2.2).
+		// Two certificates of one holder by one issuer would make the
+		// path ambiguous.
+		k := holderIssuer{c.CHR, c.CAR}
+		if seen[k] {
+			return nil, fmt.Errorf("%w: two certificates for %s issued by %s", ErrTerminalConfig, c.CHR, c.CAR)
 		}
-		seen[c.CHR] = true
+		seen[k] = true
 		if c.Role == cvc.RoleIS {
 			if t.IS != nil {
 				return nil, fmt.Errorf("%w: two inspection system certificates (%s, %s)", ErrTerminalConfig, t.IS.CHR, c.CHR)
@@ -245,33 +251,53 @@ func NewTerminal(certs [][]byte, signer crypto.Signer) (*Terminal, error) {
 	return t, nil
 }
 
-// chainOrder sorts certificates so that each comes after its issuer:
+// chainOrder sorts certificates so that each comes after its issuers:
 // by depth from a root (a self-signed certificate, or one whose issuer
-// is absent), ties by CHR.
+// is absent), the longest way when a key has certificates from more than
+// one issuer (a new CVCA's self-signed and link certificates), ties by
+// CHR, then CAR.
 func chainOrder(certs []*cvc.Certificate) []*cvc.Certificate {
-	byCHR := make(map[string]*cvc.Certificate, len(certs))
+	byCHR := make(map[string][]*cvc.Certificate, len(certs))
 	for _, c := range certs {
-		byCHR[c.CHR] = c
+		byCHR[c.CHR] = append(byCHR[c.CHR], c)
 	}
-	depth := func(c *cvc.Certificate) int {
-		d := 0
-		for i := 0; i < len(certs) && !c.IsSelfSigned(); i++ {
-			p, ok := byCHR[c.CAR]
-			if !ok {
-				break
-			}
-			c = p
-			d++
+	depths := make(map[*cvc.Certificate]int, len(certs))
+	const visiting = -1
+	var depth func(c *cvc.Certificate) int
+	depth = func(c *cvc.Certificate) int {
+		switch d, ok := depths[c]; {
+		case ok && d == visiting:
+			return 0 // a cycle of cross-certificates: cut it here
+		case ok:
+			return d
 		}
+		if c.IsSelfSigned() {
+			depths[c] = 0
+			return 0
+		}
+		depths[c] = visiting
+		d := 0
+		for _, p := range byCHR[c.CAR] {
+			if p != c {
+				d = max(d, depth(p)+1)
+			}
+		}
+		depths[c] = d
 		return d
 	}
 	out := append([]*cvc.Certificate(nil), certs...)
+	for _, c := range out {
+		depth(c)
+	}
 	sort.SliceStable(out, func(i, j int) bool {
-		di, dj := depth(out[i]), depth(out[j])
+		di, dj := depths[out[i]], depths[out[j]]
 		if di != dj {
 			return di < dj
 		}
-		return out[i].CHR < out[j].CHR
+		if out[i].CHR != out[j].CHR {
+			return out[i].CHR < out[j].CHR
+		}
+		return out[i].CAR < out[j].CAR
 	})
 	return out
 }
@@ -317,50 +343,106 @@ func ecdsaUncompressed(k *ecdsa.PublicKey) ([]byte, error) {
 	return out, nil
 }
 
-// byCHR finds a certificate by holder reference.
+// byCHR finds a certificate by holder reference: the self-signed one when
+// the key also has a link certificate, which carries the same key, domain
+// and, for a CVCA, the rights of the same trust point.
 func (t *Terminal) byCHR(chr string) *cvc.Certificate {
+	var found *cvc.Certificate
 	for _, c := range t.Certificates {
-		if c.CHR == chr {
+		if c.CHR != chr {
+			continue
+		}
+		if c.IsSelfSigned() {
 			return c
 		}
+		if found == nil {
+			found = c
+		}
 	}
-	return nil
+	return found
+}
+
+// issuersOf are the certificates of the key that signed c (CHR = c's
+// CAR), c itself excepted: a link certificate before a self-signed one,
+// since only the link leads on towards an older CVCA.
+func (t *Terminal) issuersOf(c *cvc.Certificate) []*cvc.Certificate {
+	var link, self []*cvc.Certificate
+	for _, p := range t.Certificates {
+		switch {
+		case p == c || p.CHR != c.CAR:
+		case p.IsSelfSigned():
+			self = append(self, p)
+		default:
+			link = append(link, p)
+		}
+	}
+	return append(link, self...)
 }
 
 // Path returns the certificates to present to a chip that trusts the CVCA
 // key car, in the order to send them: CVCA link certificates from car on
 // (if the chip's CVCA is older than the one that signed the DV), the DV,
-// the IS. The certificate named car itself is never part of it: the chip
-// has that key. domain is the EC domain of the IS key (that of the last
-// CVCA key on the path, TR-03110-3 D.3.3), nil for RSA or when the
-// terminal does not hold that CVCA's certificate (an EC signer that knows
-// its own curve does not need it). ErrNoTerminalPath: the certificates do
-// not lead from car to the IS.
+// the IS; the shortest such path when the folder holds several (a new
+// CVCA's self-signed certificate beside its link certificate). The
+// certificate named car itself is never part of it: the chip has that
+// key. domain is the EC domain of the IS key (that of the last CVCA key
+// on the path, TR-03110-3 D.3.3), nil for RSA or when the terminal does
+// not hold that CVCA's certificate (an EC signer that knows its own curve
+// does not need it). ErrNoTerminalPath: the certificates do not lead from
+// car to the IS. ErrTerminalConfig: the signer's key is not on the
+// chain's curve (see checkSignerCurve for what can be checked).
 func (t *Terminal) Path(car string) (path []*cvc.Certificate, domain *cvc.ECDomain, err error) {
 	if t == nil || t.IS == nil {
 		return nil, nil, fmt.Errorf("%w: no terminal", ErrNoTerminalPath)
 	}
-	// Walk from the IS towards the roots until the chip's CAR is reached.
-	c := t.IS
-	for {
-		if len(path) == maxTerminalPath {
-			return nil, nil, fmt.Errorf("%w: from %s: more than %d certificates", ErrNoTerminalPath, car, maxTerminalPath)
+	// Breadth first from the IS towards the roots until a certificate
+	// issued by the chip's CAR is reached; next links each certificate to
+	// the one it signed (the next on the path to the chip).
+	next := map[*cvc.Certificate]*cvc.Certificate{t.IS: nil}
+	level := []*cvc.Certificate{t.IS}
+	var end *cvc.Certificate
+	var roots, missing []string
+	tooLong := false
+	for depth := 1; len(level) > 0 && end == nil; depth++ {
+		var up []*cvc.Certificate
+		for _, c := range level {
+			if c.CAR == car {
+				end = c
+				break
+			}
+			if c.IsSelfSigned() {
+				roots = append(roots, c.CHR)
+				continue
+			}
+			ps := t.issuersOf(c)
+			if len(ps) == 0 {
+				missing = append(missing, fmt.Sprintf("%s, which signed %s", c.CAR, c.CHR))
+			}
+			for _, p := range ps {
+				if _, ok := next[p]; ok {
+					continue
+				}
+				if depth == maxTerminalPath {
+					tooLong = true
+					continue
+				}
+				next[p] = c
+				up = append(up, p)
+			}
 		}
-		path = append(path, c)
-		if c.CAR == car {
-			break
-		}
-		if c.IsSelfSigned() {
-			return nil, nil, fmt.Errorf("%w: the chip trusts %s, the terminal's chain ends at %s", ErrNoTerminalPath, car, c.CHR)
-		}
-		p := t.byCHR(c.CAR)
-		if p == nil {
-			return nil, nil, fmt.Errorf("%w: the chip trusts %s; the terminal has no certificate for %s, which signed %s", ErrNoTerminalPath, car, c.CAR, c.CHR)
-		}
-		c = p
+		level = up
 	}
-	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
-		path[i], path[j] = path[j], path[i]
+	switch {
+	case end != nil:
+	case tooLong:
+		return nil, nil, fmt.Errorf("%w: from %s: more than %d certificates", ErrNoTerminalPath, car, maxTerminalPath)
+	case len(missing) > 0:
+		return nil, nil, fmt.Errorf("%w: the chip trusts %s; the terminal has no certificate for %s", ErrNoTerminalPath, car, strings.Join(missing, "; "))
+	default:
+		return nil, nil, fmt.Errorf("%w: the chip trusts %s, the terminal's chain ends at %s", ErrNoTerminalPath, car, strings.Join(roots, ", "))
+	}
+	for c := end; c != nil; c = next[c] {
+		path = append(path, c)
 	}
 	// The domain of the IS key: the last CVCA key on the path, else the
 	// chip's CVCA itself when the terminal holds its certificate.
@@ -372,7 +454,67 @@ func (t *Terminal) Path(car string) (path []*cvc.Certificate, domain *cvc.ECDoma
 			domain = c.PublicKey.Domain
 		}
 	}
+	if err := t.checkSignerCurve(path, domain); err != nil {
+		return nil, nil, err
+	}
 	return path, domain, nil
+}
+
+// checkSignerCurve refuses an EC signer that is not on the curve of the
+// chain it signs for: DV and IS keys take their domain parameters from
+// the CVCA (TR-03110-3 D.3.3), and a key on another curve with an order
+// of the same length (P-256 under brainpoolP256r1) would sign plain
+// signatures the chip refuses only at EXTERNAL AUTHENTICATE.
+//
+// What can be checked: with the domain of the last CVCA key on the path
+// (its certificate in the folder), the curves must be the same. Without
+// it, the DV and IS certificates carry no parameters; the DV's public
+// point (certified on the chain's curve) must then lie on the signer's
+// curve, which a point of another curve does with negligible probability.
+// A signer whose curve is unknown (an HSM key with an opaque public key)
+// is not checked: cvc.Sign takes the order from the domain, and the chip
+// has the last word.
+func (t *Terminal) checkSignerCurve(path []*cvc.Certificate, domain *cvc.ECDomain) error {
+	if !t.IS.PublicKey.Algorithm.IsECDSA() {
+		return nil
+	}
+	sd, err := cvc.DomainOf(t.Signer.Public())
+	if err != nil {
+		return nil
+	}
+	sc, err := sd.Curve()
+	if err != nil {
+		return nil
+	}
+	if domain != nil {
+		dc, err := domain.Curve()
+		if err != nil {
+			return fmt.Errorf("%w: the CVCA's domain: %w", ErrTerminalConfig, err)
+		}
+		if dc.ID() != sc.ID() {
+			return fmt.Errorf("%w: IS %s: the key is on %s, the chain's CVCA domain is %s", ErrTerminalConfig, t.IS.CHR, sc.Name(), dc.Name())
+		}
+		return nil
+	}
+	// The certificates after the last CVCA on the path share its domain.
+	for i := len(path) - 1; i >= 0 && path[i].Role != cvc.RoleCVCA; i-- {
+		c := path[i]
+		if c == t.IS {
+			continue // its point is the signer's own (keyMatches)
+		}
+		ok := c.PublicKey.Algorithm.IsECDSA()
+		if ok && c.PublicKey.Domain != nil {
+			// Parameters where D.3.3 puts none: compare them instead.
+			dc, err := c.PublicKey.Domain.Curve()
+			ok = err == nil && dc.ID() == sc.ID()
+		} else if ok {
+			ok = cvc.CheckKey(&c.PublicKey, sd) == nil
+		}
+		if !ok {
+			return fmt.Errorf("%w: IS %s: the key is on %s, %s's key is not", ErrTerminalConfig, t.IS.CHR, sc.Name(), c.CHR)
+		}
+	}
+	return nil
 }
 
 // ParseTerminalKey reads an inspection system's private key: PKCS#8

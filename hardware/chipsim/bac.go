@@ -96,6 +96,6 @@ func (c *Chip) externalAuthenticate(cmd command) result {
 	// The response itself goes out in clear: process only wraps
 	// responses of commands that arrived protected.
 	c.st.sess = sess
-	c.taAccessControl(nil) // ID_IC is the document number (ta.go)
+	c.accessControl(nil) // ID_IC is the document number (ta.go)
 	return result{data: append(eIC, mIC...), sw: swOK}
 }

@@ -77,4 +77,15 @@ type Faults struct {
 	// Latency: every APDU takes at least this long (the wait ends early
 	// with the context's error when it is cancelled).
 	Latency time.Duration
+
+	// CAMShortCAIC: in PACE-CAM the chip picks its mapping key so that
+	// CA_IC has a leading zero byte and sends CA_IC without it, as a
+	// chip that encodes it as a minimal integer would (the reader's
+	// quirk "cam_short_ca_ic").
+	CAMShortCAIC bool
+
+	// CAEmptyAnswer: Chip Authentication's GENERAL AUTHENTICATE (AES)
+	// answers 9000 without data instead of 7C00 (the reader's quirk
+	// "ca_empty_response").
+	CAEmptyAnswer bool
 }

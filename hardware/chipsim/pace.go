@@ -561,13 +561,15 @@ func (c *Chip) paceAuthenticate(st *paceState, tIFD []byte) result {
 	if err != nil {
 		return status(swNoDiagnosis)
 	}
+	// ID_IC of Terminal Authentication is Comp(PK_IC) (ta.go).
+	comp, err := o.d.Comp(st.pkIC)
+	if err != nil {
+		return status(swNoDiagnosis)
+	}
 	// The response goes out in clear (the command came in clear); every
 	// command after it must be protected.
 	c.abortPACE()
 	c.st.sess = sess
-	// ID_IC of Terminal Authentication is Comp(PK_IC) (ta.go).
-	if comp, err := o.d.Comp(st.pkIC); err == nil {
-		c.taAccessControl(comp)
-	}
+	c.accessControl(comp)
 	return result{data: dynAuthResponse(objs...), sw: swOK}
 }

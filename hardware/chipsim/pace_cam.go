@@ -13,6 +13,9 @@ package chipsim
 import (
 	"errors"
 	"fmt"
+	"io"
+
+	"filippo.io/bigmod"
 
 	"borderid/internal/pace"
 	"borderid/reader/lds"
@@ -45,5 +48,44 @@ func (c *Chip) camData(st *paceState) ([]byte, error) {
 		return nil, err
 	}
 	defer clear(caIC)
+	if c.faults.CAMShortCAIC {
+		// Faults.CAMShortCAIC: the leading zero camShortMappingKey
+		// arranged for is dropped.
+		for len(caIC) > 1 && caIC[0] == 0 {
+			caIC = caIC[1:]
+		}
+	}
 	return pace.EncryptCAMData(st.offer.ci, st.ksenc, caIC)
+}
+
+// camShortMappingKey is the mapping key of Faults.CAMShortCAIC: SK_map,IC
+// = c · SK_IC mod n for a random c below 2^(8(L-1)) (L the order's byte
+// length), so that CA_IC = SK_map,IC · SK_IC⁻¹ = c has a leading zero.
+func (c *Chip) camShortMappingKey(d pace.Domain) (sk, pk []byte, err error) {
+	k := c.caStaticKey()
+	if k == nil {
+		return nil, nil, errors.New("chipsim: PACE-CAM without a static key")
+	}
+	n, err := bigmod.NewModulus(d.Order())
+	if err != nil {
+		return nil, nil, err
+	}
+	r := make([]byte, n.Size())
+	for range 100 {
+		if _, err := io.ReadFull(c.rand, r[1:]); err != nil {
+			return nil, nil, err
+		}
+		x, err := bigmod.NewNat().SetBytes(r, n)
+		if err != nil || x.IsZero() == 1 {
+			continue
+		}
+		s, err := bigmod.NewNat().SetBytes(k.priv, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		sk = x.Mul(s, n).Bytes(n)
+		pk, err = d.PublicKey(sk, nil)
+		return sk, pk, err
+	}
+	return nil, nil, errors.New("chipsim: no CAM mapping key")
 }

@@ -6,7 +6,11 @@ package chipsim
 // point. PACE-CAM maps the same way (§4.4.3.5); it keeps SK_map,IC for the
 // chip authentication data of step 4 (pace_cam.go).
 
-import "bytes"
+import (
+	"bytes"
+
+	"borderid/reader/lds"
+)
 
 // paceMapGeneric is step 2 of GM and CAM: the terminal's PK_map,IFD in,
 // the chip's PK_map,IC out. The terminal's key is validated by Agree and
@@ -18,6 +22,9 @@ func (c *Chip) paceMapGeneric(st *paceState, pkMapIFD []byte) result {
 		return status(swWrongData)
 	}
 	sk, pk, err := d.GenerateKey(c.rand, nil)
+	if err == nil && c.faults.CAMShortCAIC && st.offer.proto.Mapping() == lds.MappingCAM {
+		sk, pk, err = c.camShortMappingKey(d)
+	}
 	if err != nil {
 		return status(swNoDiagnosis)
 	}

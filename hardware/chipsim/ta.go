@@ -252,10 +252,15 @@ func (c *Chip) taCompPKIFD() []byte {
 	return comp
 }
 
-// taAccessControl records a new secure channel: after PACE (idIC =
-// Comp of the chip's ephemeral PACE public key) or after BAC (idIC nil).
-// Everything Terminal Authentication had established is gone.
-func (c *Chip) taAccessControl(idIC []byte) {
+// accessControl records a new secure channel: after PACE (idIC = Comp
+// of the chip's ephemeral PACE public key) or after BAC (idIC nil).
+// Everything Chip and Terminal Authentication had established is gone:
+// TA signs Comp(PK_IFD) of a Chip Authentication of this very session
+// (9303-11 §7.1, TR-03110-1 §3.2), so a CA of an earlier BAC or PACE
+// session must not bind it (nor may an MSE:Set AT still waiting for its
+// GENERAL AUTHENTICATE carry over).
+func (c *Chip) accessControl(idIC []byte) {
+	c.st.ca = caState{}
 	c.st.ta = taState{idIC: bytes.Clone(idIC)}
 }
 

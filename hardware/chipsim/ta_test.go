@@ -62,6 +62,13 @@ type taFixture struct {
 
 func newTAFixture(t testing.TB, o specimen.EACOptions) *taFixture {
 	t.Helper()
+	return newTAFixtureAccess(t, o, nil)
+}
+
+// newTAFixtureAccess is newTAFixture with an EF.CardAccess (PACE), when
+// cardAccess is not nil.
+func newTAFixtureAccess(t testing.TB, o specimen.EACOptions, cardAccess []byte) *taFixture {
+	t.Helper()
 	r := newDRBG("ta " + t.Name())
 	o.DG4 = true
 	eac, err := specimen.GenerateEAC(r, taDay, o)
@@ -75,6 +82,9 @@ func newTAFixture(t testing.TB, o specimen.EACOptions) *taFixture {
 	}
 	files := specimenFiles(t)
 	files["DG3"], files["DG4"], files["CVCA"], files["DG14"] = eac.DG3, eac.DG4, eac.EFCVCA, doc.Files["DG14"]
+	if cardAccess != nil {
+		files["CardAccess"] = cardAccess
+	}
 	id, err := NewIdentity(files, Config{
 		ExtendedLength:         true, // link certificates carry domain parameters
 		ChipAuthentication:     &CAConfig{Key: doc.CAKey},

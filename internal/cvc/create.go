@@ -124,7 +124,9 @@ func Create(rand io.Reader, t Template, iss Issuer) ([]byte, error) {
 // half of the order's byte length (TR-03111 §5.2.1). The order comes from
 // the key's curve (an *ec.PrivateKey, an *ecdsa.PrivateKey, or any
 // crypto.Signer whose Public() is an *ec.PublicKey or *ecdsa.PublicKey),
-// else from domain, which a signer with an opaque public key needs.
+// else from domain, which a signer with an opaque public key needs. When
+// both are known the key's curve must be the domain's (ErrInvalidKey
+// otherwise); an opaque signer's curve cannot be checked here.
 func Sign(rand io.Reader, key crypto.Signer, alg Algorithm, domain *ECDomain, msg []byte) ([]byte, error) {
 	in, ok := algTable(alg)
 	if !ok {
@@ -150,8 +152,17 @@ func Sign(rand io.Reader, key crypto.Signer, alg Algorithm, domain *ECDomain, ms
 	var orderLen int
 	if c, err := curveOfKey(key.Public()); err == nil {
 		orderLen = c.ScalarLen()
-		if domain != nil && domain.OrderLen() != orderLen {
-			return nil, fmt.Errorf("%w: signing key's order does not match the domain", ErrInvalidKey)
+		// The key must be on the domain's curve, not merely on one with
+		// an order of the same length (P-256 and brainpoolP256r1): the
+		// verifier checks with the domain (TR-03110-3 D.3.3).
+		if domain != nil {
+			dc, err := curveFor(domain)
+			if err != nil {
+				return nil, err
+			}
+			if dc.ID() != c.ID() {
+				return nil, fmt.Errorf("%w: signing key on %s, the domain is %s", ErrInvalidKey, c.Name(), dc.Name())
+			}
 		}
 	} else if domain != nil {
 		// An opaque signer (an HSM key whose Public() is not a known

@@ -32,6 +32,12 @@ func curveFor(d *ECDomain) (*ec.Curve, error) {
 	return c, nil
 }
 
+// Curve returns the named curve of internal/ec whose parameters d are;
+// an error wrapping ErrInvalidKey or ErrUnsupportedAlgorithm when d is
+// incomplete or no standardized curve. Two domains are the same curve
+// when their Curve IDs are equal, however their parameters were encoded.
+func (d *ECDomain) Curve() (*ec.Curve, error) { return curveFor(d) }
+
 // checkPoint refuses an encoding that is not a finite point on c
 // (SEC 1 §2.3.4 with the on-curve check; the point at infinity, 00, is
 // refused by ec.NewPoint).

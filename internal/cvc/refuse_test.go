@@ -334,6 +334,11 @@ func TestSignerKinds(t *testing.T) {
 		{"opaque public key, order from the domain", opaqueSigner{k: tc.isKey, hidePK: true}, tc.domain, nil},
 		{"opaque public key, no domain", opaqueSigner{k: tc.isKey, hidePK: true}, nil, ErrInvalidKey},
 		{"domain of another order", tc.isKey, DomainOfCurve(ec.BrainpoolP384r1()), ErrInvalidKey},
+		// Same order length, another curve: the chip would refuse the
+		// signature (TR-03110-3 D.3.3), so Sign does.
+		{"domain of another curve, same order length", tc.isKey, DomainOfCurve(ec.P256()), ErrInvalidKey},
+		{"DER signer, domain of another curve", opaqueSigner{k: tc.isKey}, DomainOfCurve(ec.P256()), ErrInvalidKey},
+		{"the key's own domain", tc.isKey, tc.domain, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sig, err := Sign(rand.Reader, tt.key, ECDSASHA256, tt.domain, msg)

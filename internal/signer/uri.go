@@ -218,10 +218,16 @@ func ParseURI(s string) (*URI, error) {
 	return u, nil
 }
 
+// parseAttr reads one attribute. Its errors name the attribute but never
+// quote its value: pin-value is a PIN, and these errors reach stderr and
+// logs (so do the other values, which need not be secret, for one rule
+// that cannot be got wrong).
 func (u *URI) parseAttr(a string, comp component, specs map[string]attrSpec, seen map[string]bool) error {
 	name, raw, ok := strings.Cut(a, "=")
 	if !ok {
-		return fmt.Errorf("%w: %s attribute %q without \"=\"", ErrURI, comp, truncate(a))
+		// Not quoted: without "=" there is no telling a name from a
+		// value, and a value may be a PIN.
+		return fmt.Errorf("%w: a %s attribute without \"=\"", ErrURI, comp)
 	}
 	if name == "" {
 		return fmt.Errorf("%w: empty %s attribute name", ErrURI, comp)
@@ -273,7 +279,7 @@ func (u *URI) parseAttr(a string, comp component, specs map[string]attrSpec, see
 			return fmt.Errorf("%w: attribute %s: not UTF-8 text", ErrURI, name)
 		}
 		if spec.kind == kindPath && len(v) > 0 && !filepath.IsAbs(string(v)) {
-			return fmt.Errorf("%w: module-path %q is not absolute", ErrURI, truncate(string(v)))
+			return fmt.Errorf("%w: module-path is not absolute", ErrURI)
 		}
 	case kindType:
 		known := false
@@ -281,19 +287,19 @@ func (u *URI) parseAttr(a string, comp component, specs map[string]attrSpec, see
 			known = known || (i != int(TypeAny) && n == string(v))
 		}
 		if !known {
-			return fmt.Errorf("%w: type %q (public, private, cert, secret-key or data)", ErrURI, truncate(string(v)))
+			return fmt.Errorf("%w: type is not public, private, cert, secret-key or data", ErrURI)
 		}
 	case kindDigits:
 		if !allDigits(v) {
-			return fmt.Errorf("%w: %s %q is not a decimal number", ErrURI, name, truncate(string(v)))
+			return fmt.Errorf("%w: %s is not a decimal number", ErrURI, name)
 		}
 		if _, err := strconv.ParseUint(string(v), 10, 64); err != nil {
-			return fmt.Errorf("%w: %s %q out of range", ErrURI, name, truncate(string(v)))
+			return fmt.Errorf("%w: %s out of range", ErrURI, name)
 		}
 	case kindVersion:
 		major, minor, dot := bytes.Cut(v, []byte("."))
 		if !allDigits(major) || (dot && !allDigits(minor)) {
-			return fmt.Errorf("%w: %s %q (major[.minor])", ErrURI, name, truncate(string(v)))
+			return fmt.Errorf("%w: %s is not major[.minor]", ErrURI, name)
 		}
 	}
 	spec.set(u, raw, v)
@@ -302,6 +308,7 @@ func (u *URI) parseAttr(a string, comp component, specs map[string]attrSpec, see
 
 // pctDecode decodes a value whose literal bytes must be in allowed and
 // whose other bytes are "%" HEXDIG HEXDIG (RFC 3986 §2.1, either case).
+// Its errors give a position, never a character: the value may be a PIN.
 func pctDecode(s, allowed string) ([]byte, error) {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
@@ -320,7 +327,7 @@ func pctDecode(s, allowed string) ([]byte, error) {
 			continue
 		}
 		if strings.IndexByte(allowed, c) < 0 {
-			return nil, fmt.Errorf("character %q at byte %d must be percent-encoded", c, i)
+			return nil, fmt.Errorf("byte %d must be percent-encoded", i)
 		}
 		out = append(out, c)
 	}

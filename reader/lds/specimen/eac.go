@@ -70,13 +70,19 @@ type EAC struct {
 	// CVCAKey and DVKey sign the chain (tests build other chains with
 	// them).
 	CVCAKey, DVKey *ec.PrivateKey
+	// NewCVCA is the second CVCA's self-signed certificate (same CHR as
+	// Link, UTCVCA00002) and NewCVCAKey its key; nil without
+	// Options.Link. It is not among TerminalFiles: a folder holding both
+	// it and the link certificate is a case tests make themselves.
+	NewCVCA    []byte
+	NewCVCAKey *ec.PrivateKey
 	// EFCVCA is EF.CVCA (TR-03110-3 A.6.2.2) naming the trusted CVCA.
 	EFCVCA []byte
 	// DG3 and DG4 (nil without Options.DG4).
 	DG3, DG4 []byte
 	// TerminalFiles are the files of a terminal folder: one
-	// <CHR>.cvcert per certificate (the second CVCA's self-signed
-	// certificate included when there is a link) and is.pkcs8.
+	// <CHR>.cvcert per certificate (with a link, the link certificate,
+	// not the second CVCA's self-signed one: see NewCVCA) and is.pkcs8.
 	TerminalFiles map[string][]byte
 }
 
@@ -137,6 +143,7 @@ func GenerateEAC(r io.Reader, now time.Time, o EACOptions) (*EAC, error) {
 	}
 	out.TerminalFiles["UTCVCA00001.cvcert"] = out.CVCA
 	dvIssuer, dvIssuerKey := cvcaCert, out.CVCAKey
+	var newCVCA cvc.Template
 	if o.Link {
 		k2, err := key()
 		if err != nil {
@@ -158,6 +165,8 @@ func GenerateEAC(r io.Reader, now time.Time, o EACOptions) (*EAC, error) {
 			return nil, err
 		}
 		dvIssuerKey = k2
+		out.NewCVCAKey = k2
+		newCVCA = t2
 	}
 	if out.DVKey, err = key(); err != nil {
 		return nil, err
@@ -219,6 +228,13 @@ func GenerateEAC(r io.Reader, now time.Time, o EACOptions) (*EAC, error) {
 	if o.DG4 {
 		if out.DG4, err = irisDG4(r); err != nil {
 			return nil, err
+		}
+	}
+	// Last, so that the randomness drawn for everything above is what it
+	// was before NewCVCA existed.
+	if out.NewCVCAKey != nil {
+		if out.NewCVCA, err = cvc.Create(r, newCVCA, cvc.Issuer{Key: out.NewCVCAKey}); err != nil {
+			return nil, fmt.Errorf("specimen: second CVCA: %w", err)
 		}
 	}
 	return out, nil
