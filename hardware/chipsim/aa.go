@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"path/filepath"
 	"strings"
 
 	_ "crypto/sha1" // hashes a configuration may name
@@ -92,15 +91,8 @@ func (a *AAConfig) keyFile() string {
 	return a.KeyFile
 }
 
-// checkKeyFile refuses names that leave the folder or shadow the
-// identity's other files.
 func (a *AAConfig) checkKeyFile() error {
-	n := a.keyFile()
-	if n != filepath.Base(n) || strings.ContainsAny(n, `/\`) || n == "." || n == ".." ||
-		strings.HasPrefix(n, ".") || n == ConfigFile || knownFile(n) {
-		return fmt.Errorf("%w: active_authentication key_file %q must be a plain file name other than the LDS files", ErrInvalidIdentity, n)
-	}
-	return nil
+	return sideFile{field: "active_authentication key_file", what: "active authentication key"}.check(a.keyFile())
 }
 
 // loadKey reads the key file of an identity folder.
@@ -108,12 +100,9 @@ func (a *AAConfig) loadKey(dir string) error {
 	if a == nil {
 		return nil
 	}
-	if err := a.checkKeyFile(); err != nil {
-		return err
-	}
-	b, err := readLimited(filepath.Join(dir, a.keyFile()), maxConfigSize)
+	b, err := sideFile{field: "active_authentication key_file", what: "active authentication key"}.load(dir, a.keyFile())
 	if err != nil {
-		return fmt.Errorf("%w: active authentication key: %w", ErrInvalidIdentity, err)
+		return err
 	}
 	a.Key = b
 	return nil

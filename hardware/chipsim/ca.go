@@ -36,8 +36,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"path/filepath"
-	"strings"
 
 	"borderid/internal/ec"
 	"borderid/internal/pace"
@@ -106,12 +104,7 @@ func (a *CAConfig) keyFile() string {
 }
 
 func (a *CAConfig) checkKeyFile() error {
-	n := a.keyFile()
-	if n != filepath.Base(n) || strings.ContainsAny(n, `/\`) || n == "." || n == ".." ||
-		strings.HasPrefix(n, ".") || n == ConfigFile || knownFile(n) {
-		return fmt.Errorf("%w: chip_authentication key_file %q must be a plain file name other than the LDS files", ErrInvalidIdentity, n)
-	}
-	return nil
+	return sideFile{field: "chip_authentication key_file", what: "chip authentication key"}.check(a.keyFile())
 }
 
 // loadKey reads the key file of an identity folder.
@@ -119,12 +112,9 @@ func (a *CAConfig) loadKey(dir string) error {
 	if a == nil {
 		return nil
 	}
-	if err := a.checkKeyFile(); err != nil {
-		return err
-	}
-	b, err := readLimited(filepath.Join(dir, a.keyFile()), maxConfigSize)
+	b, err := sideFile{field: "chip_authentication key_file", what: "chip authentication key"}.load(dir, a.keyFile())
 	if err != nil {
-		return fmt.Errorf("%w: chip authentication key: %w", ErrInvalidIdentity, err)
+		return err
 	}
 	a.Key = b
 	return nil

@@ -502,3 +502,30 @@ func bacFieldsFromDG1(dg1 []byte) (doc, dob, doe string, err error) {
 	}
 	return doc, dob, doe, nil
 }
+
+// sideFile is a file of an identity folder that chip.json names (a key,
+// a trust point): one rule for all of them, so none can leave the folder
+// or shadow the LDS files.
+type sideFile struct {
+	field string // chip.json field, for messages: "active_authentication key_file"
+	what  string // for messages: "active authentication key"
+}
+
+func (f sideFile) check(name string) error {
+	if name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || name == "." || name == ".." ||
+		strings.HasPrefix(name, ".") || name == ConfigFile || knownFile(name) {
+		return fmt.Errorf("%w: %s %q must be a plain file name other than the LDS files", ErrInvalidIdentity, f.field, name)
+	}
+	return nil
+}
+
+func (f sideFile) load(dir, name string) ([]byte, error) {
+	if err := f.check(name); err != nil {
+		return nil, err
+	}
+	b, err := readLimited(filepath.Join(dir, name), maxConfigSize)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidIdentity, f.what, err)
+	}
+	return b, nil
+}

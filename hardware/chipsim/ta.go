@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"borderid/internal/cvc"
@@ -98,12 +96,7 @@ func (t *TAConfig) cvcaFile() string {
 }
 
 func (t *TAConfig) checkFile() error {
-	n := t.cvcaFile()
-	if n != filepath.Base(n) || strings.ContainsAny(n, `/\`) || n == "." || n == ".." ||
-		strings.HasPrefix(n, ".") || n == ConfigFile || knownFile(n) {
-		return fmt.Errorf("%w: terminal_authentication cvca_file %q must be a plain file name other than the LDS files", ErrInvalidIdentity, n)
-	}
-	return nil
+	return sideFile{field: "terminal_authentication cvca_file", what: "terminal authentication trust point"}.check(t.cvcaFile())
 }
 
 // loadCVCA reads the trust point's certificate from an identity folder.
@@ -111,12 +104,9 @@ func (t *TAConfig) loadCVCA(dir string) error {
 	if t == nil {
 		return nil
 	}
-	if err := t.checkFile(); err != nil {
-		return err
-	}
-	b, err := readLimited(filepath.Join(dir, t.cvcaFile()), maxConfigSize)
+	b, err := sideFile{field: "terminal_authentication cvca_file", what: "terminal authentication trust point"}.load(dir, t.cvcaFile())
 	if err != nil {
-		return fmt.Errorf("%w: terminal authentication trust point: %w", ErrInvalidIdentity, err)
+		return err
 	}
 	t.CVCA = b
 	return nil
