@@ -14,6 +14,7 @@ import (
 	"borderid/reader"
 	"borderid/reader/lds"
 	"borderid/reader/mrz"
+	"borderid/verify"
 )
 
 // Input is what Assemble needs: the reader that was used, what was read
@@ -29,6 +30,10 @@ type Input struct {
 	GivenDocNumber, GivenDOB, GivenDOE string
 	GivenMRZ                           *mrz.MRZ
 	Now                                time.Time
+	// PA is the passive authentication of EF.SOD against the trust store,
+	// and CardSecurityPA that of EF.CardSecurity (for PACE-CAM); nil when
+	// no trust store was given.
+	PA, CardSecurityPA *verify.Result
 }
 
 // Assembled is a report together with the parsed pieces a caller may want
@@ -110,9 +115,11 @@ func Assemble(in Input) *Assembled {
 	}
 
 	r.Checks[CheckDGHashes] = dgHashes(res.Files, res.Unverified)
-	r.Checks[CheckPassiveAuth] = Check{Result: NotDone, Reason: "no_trust_store",
-		Detail: "the SOD signature and its certificate path are not verified by this version"}
-	r.Checks[CheckChipAuth] = chipAuth(res)
+	r.Checks[CheckPassiveAuth] = passiveAuth(in.PA)
+	for _, q := range paQuirks(in.PA) {
+		addQuirks(q)
+	}
+	r.Checks[CheckChipAuth] = chipAuth(res, in.CardSecurityPA, in.PA)
 	r.Checks[CheckActiveAuth] = activeAuth(res)
 	r.Checks[CheckTerminalAuth] = terminalAuth(res)
 	r.Checks[CheckStatus] = Check{Result: NotDone, Reason: "no_status_source", Detail: "no registry or partner was asked"}
@@ -313,15 +320,24 @@ func accessParams(res *reader.Result) AccessParams {
 // can write itself, so it counts only once passive authentication has
 // verified that file; Chip Authentication's key comes from DG14, which
 // EF.SOD covers (data_group_hashes; the SOD itself is PA's part).
-func chipAuth(res *reader.Result) Check {
+func chipAuth(res *reader.Result, cardSecurity, sod *verify.Result) Check {
 	p := res.PACE
+	// CAM's key counts when EF.CardSecurity passes passive authentication
+	// under the same CSCA as EF.SOD (when that one was verified too).
+	camKeyVerified := cardSecurity != nil && cardSecurity.Outcome == verify.Pass &&
+		(sod == nil || sod.CSCA == nil || cardSecurity.CSCA != nil && bytes.Equal(sod.CSCA.Raw, cardSecurity.CSCA.Raw))
 	switch {
 	case errors.Is(res.CAErr, reader.ErrCAFailed):
 		return Check{Result: Fail, Reason: "ca_failed", Detail: res.CAErr.Error()}
 	case p != nil && p.CAM == reader.CAMFailed:
 		return Check{Result: Fail, Reason: p.CAMReason, Detail: p.CAMDetail}
+	case p != nil && p.CAM == reader.CAMPassed && cardSecurity != nil && cardSecurity.Outcome == verify.Fail:
+		return Check{Result: Fail, Reason: "cardsecurity_not_authentic",
+			Detail: "PACE-CAM used the key of an EF.CardSecurity that fails passive authentication: " + string(cardSecurity.Reason)}
 	case res.CA != nil && res.CA.Passed:
 		return Check{Result: Pass, Detail: fmt.Sprintf("chip authentication with the DG14 key (%s, %s)", res.CA.Domain, res.CA.Cipher)}
+	case p != nil && p.CAM == reader.CAMPassed && camKeyVerified:
+		return Check{Result: Pass, Reason: "pace_cam", Detail: "PACE-CAM with the key of EF.CardSecurity, which passes passive authentication"}
 	case p != nil && p.CAM == reader.CAMPassed:
 		return Check{Result: NotDone, Reason: "cardsecurity_unverified",
 			Detail: "PACE-CAM passed with the key of EF.CardSecurity, whose signature this version does not verify"}
@@ -334,6 +350,42 @@ func chipAuth(res *reader.Result) Check {
 		return Check{Result: NotDone, Reason: "not_attempted", Detail: "DG14 offers no chip authentication this reader runs"}
 	}
 	return Check{Result: NotDone, Reason: "not_offered", Detail: "the chip has no DG14"}
+}
+
+// passiveAuth turns verify's result into the report's check: the reason
+// codes are verify's (unknown_csca, bad_signature, hash_mismatch_dgN,
+// dsc_revoked, country_mismatch, ...).
+func passiveAuth(pa *verify.Result) Check {
+	if pa == nil {
+		return Check{Result: NotDone, Reason: "no_trust_store",
+			Detail: "no trust store was given (borderid read --trust FILE --ml-root CERT)"}
+	}
+	var warn []string
+	for _, w := range pa.Warnings {
+		warn = append(warn, string(w))
+	}
+	switch pa.Outcome {
+	case verify.Pass:
+		d := "EF.SOD signed by " + pa.DSC.Subject.String() + " under " + pa.CSCA.Subject.String()
+		if len(warn) > 0 {
+			d += "; warnings: " + strings.Join(warn, ", ")
+		}
+		return Check{Result: Pass, Detail: d}
+	case verify.Fail:
+		return Check{Result: Fail, Reason: string(pa.Reason), Detail: pa.Detail}
+	}
+	return Check{Result: NotDone, Reason: string(pa.Reason), Detail: pa.Detail}
+}
+
+func paQuirks(pa *verify.Result) []string {
+	if pa == nil {
+		return nil
+	}
+	var out []string
+	for _, q := range pa.Quirks {
+		out = append(out, string(q))
+	}
+	return out
 }
 
 func activeAuth(res *reader.Result) Check {

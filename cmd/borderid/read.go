@@ -16,9 +16,12 @@ import (
 
 	"borderid/hardware/pcsc"
 	"borderid/inspect"
+	"borderid/internal/cert"
+	"borderid/internal/cms"
 	"borderid/reader"
 	"borderid/reader/lds"
 	"borderid/reader/mrz"
+	"borderid/verify"
 )
 
 const readUsage = `read [--reader NAME] (--mrz LINES|- | --doc N --dob YYMMDD --exp YYMMDD | --can NNNNNN)
@@ -36,6 +39,9 @@ when offered, else BAC; then active, chip and terminal authentication.`
 const virtualPrefix = "Virtual PCD"
 
 type readFlags struct {
+	trust        string
+	mlRoots      multiFlag
+	trustMaxAge  time.Duration
 	can          string
 	terminal     string
 	bacFallback  bool
@@ -60,6 +66,9 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.mrzArg, "mrz", "", "the MRZ `LINES`, or - to read them from standard input")
 	fs.StringVar(&f.can, "can", "", "the card access number (`NNNNNN`, six digits) for PACE")
 	fs.StringVar(&f.terminal, "terminal", "", "terminal authentication: `DIR` with the *.cvcert chain and is.pkcs8 (or is.uri)")
+	fs.StringVar(&f.trust, "trust", "", "passive authentication against the CSCAs of this ICAO master list `FILE` (the trust snapshot)")
+	fs.Var(&f.mlRoots, "ml-root", "a `CERT` (PEM or DER) the --trust master list must chain to; repeatable")
+	fs.DurationVar(&f.trustMaxAge, "trust-max-age", 0, "refuse a --trust master list signed longer ago than this `DURATION` (0: no limit)")
 	fs.BoolVar(&f.bacFallback, "allow-bac-fallback", false, "if the chip offers PACE and PACE fails, read it with BAC (weaker) instead of failing")
 	fs.BoolVar(&f.json, "json", false, "print the inspection report as JSON (docs/report.schema.json)")
 	fs.StringVar(&f.out, "out", "", "write the files as read (and face.jpg/face.jp2) to `DIR`: biometric data")
@@ -78,6 +87,14 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	}
 	if f.reader != "" && isVirtual(f.reader) && !f.allowVirtual {
 		return usagef("%q is a virtual reader: it accepts chips from the network; pass --allow-virtual to use it", f.reader)
+	}
+	var store verify.TrustStore
+	if f.trust != "" {
+		if store, err = loadTrust(&f, time.Now()); err != nil {
+			return err
+		}
+	} else if len(f.mlRoots) > 0 {
+		return usagef("--ml-root goes with --trust FILE")
 	}
 	var term *reader.Terminal
 	if f.terminal != "" {
@@ -120,11 +137,15 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return explainReadError(err)
 	}
-	a := inspect.Assemble(inspect.Input{
+	in := inspect.Input{
 		ReaderName: name, ATR: card.ATR(), Result: res,
 		GivenDocNumber: key.doc, GivenDOB: key.dob, GivenDOE: key.doe, GivenMRZ: key.mrz,
 		Now: time.Now(),
-	})
+	}
+	if store != nil {
+		in.PA, in.CardSecurityPA = passiveAuthentication(ctx, res, store, in.Now)
+	}
+	a := inspect.Assemble(in)
 	var outErr error
 	if f.out != "" {
 		outErr = writeOut(e, f.out, res.Files, a.DG2)
@@ -447,4 +468,78 @@ func fileOrder(name string) int {
 		return int(f)
 	}
 	return 1 << 10
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// loadTrust reads the trust snapshot: an ICAO CSCA master list (9303-12
+// §9) whose signature must chain to one of the --ml-root certificates. The
+// CSCAs and link certificates it holds become the trust store of this
+// read.
+func loadTrust(f *readFlags, now time.Time) (verify.TrustStore, error) {
+	if len(f.mlRoots) == 0 {
+		return nil, usagef("--trust needs at least one --ml-root CERT: the master list's signature is checked against it")
+	}
+	var roots []*cert.Certificate
+	for _, p := range f.mlRoots {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, usagef("--ml-root: %v", err)
+		}
+		cs, err := cert.ParsePEMCertificates(b)
+		if err != nil || len(cs) == 0 {
+			c, derr := cert.ParseCertificate(b)
+			if derr != nil {
+				return nil, usagef("--ml-root %s: not a certificate (PEM or DER): %v", p, derr)
+			}
+			cs = []*cert.Certificate{c}
+		}
+		roots = append(roots, cs...)
+	}
+	ml, err := os.ReadFile(f.trust)
+	if err != nil {
+		return nil, usagef("--trust: %v", err)
+	}
+	if f.trustMaxAge > 0 {
+		sd, err := cms.ParseSignedData(ml)
+		if err != nil || len(sd.SignerInfos) == 0 || sd.SignerInfos[0].SigningTime.IsZero() {
+			return nil, fmt.Errorf("--trust %s: no signing time to check --trust-max-age against", f.trust)
+		}
+		if age := now.Sub(sd.SignerInfos[0].SigningTime); age > f.trustMaxAge {
+			return nil, fmt.Errorf("--trust %s was signed %v ago, more than --trust-max-age %v: get a fresh snapshot", f.trust, age.Round(time.Hour), f.trustMaxAge)
+		}
+	}
+	certs, err := verify.VerifyMasterList(ml, roots)
+	if err != nil {
+		return nil, fmt.Errorf("--trust %s: the master list does not verify: %w", f.trust, err)
+	}
+	store := verify.NewMemoryStore()
+	for _, c := range certs {
+		// Certificates that can sign nothing are not trust anchors; the
+		// rest of the list still is.
+		_ = store.Add(c)
+	}
+	return store, nil
+}
+
+// passiveAuthentication verifies EF.SOD (and, after PACE-CAM,
+// EF.CardSecurity) against the trust store.
+func passiveAuthentication(ctx context.Context, res *reader.Result, store verify.TrustStore, now time.Time) (sod, cardSecurity *verify.Result) {
+	state := ""
+	if b, ok := res.Files[lds.FileDG1]; ok {
+		if dg1, err := lds.ParseDG1(b); err == nil {
+			state = dg1.MRZ.IssuingState
+		}
+	}
+	if b, ok := res.Files[lds.FileSOD]; ok {
+		sod = verify.PassiveAuthentication(ctx, b, res.Files, state, store, now, verify.Policy{})
+	}
+	if b, ok := res.Files[lds.FileCardSecurity]; ok {
+		cardSecurity = verify.VerifyCardSecurity(ctx, b, state, store, now, verify.Policy{})
+	}
+	return sod, cardSecurity
 }
