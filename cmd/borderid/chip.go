@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,7 +26,7 @@ const chipUsage = `chip serve (--identity DIR | --specimen) [--vpcd HOST:PORT] [
        borderid chip specimen --out DIR [--mrz LINES] [--face-bytes N] [--extended-length]
                               [--pace none|gm|im|cam] [--param-id N] [--cipher aes128|aes192|aes256|3des]
                               [--can NNNNNN] [--ca=true|false] [--aa none|rsa1024|rsa2048|p256|bp256]
-                              [--eac [--terminal-out DIR]] [--bac-only]
+                              [--eac [--terminal-out DIR]] [--bac-only] [--trust-out DIR]
        borderid chip mrz --identity DIR
 
 serve     puts a software passport chip into a virtual reader (pcscd's vpcd
@@ -37,7 +38,10 @@ specimen  writes a chip identity with synthetic data (prints its MRZ). The
           authentication. --pace none (or --bac-only) is a BAC-only chip with
           neither (ask for them with --ca, --aa). --eac adds fingerprints (DG3)
           and the CV certificate chain; --terminal-out DIR writes the
-          inspection system's certificates and key for read --terminal DIR
+          inspection system's certificates and key for read --terminal DIR;
+          --trust-out DIR writes a CSCA master list holding the specimen's
+          CSCA (masterlist.ml) and the root its signer chains to (ml-root.pem)
+          for read --trust DIR/masterlist.ml --ml-root DIR/ml-root.pem
 mrz       prints the MRZ of a chip identity (from its DG1)`
 
 func cmdChip(ctx context.Context, e *env, args []string) error {
@@ -156,6 +160,7 @@ func chipSpecimen(_ context.Context, e *env, args []string) error {
 	fs.BoolVar(&k.eac, "eac", false, "extended access control: fingerprints in DG3, EF.CVCA and the CV certificate chain")
 	termOut := fs.String("terminal-out", "", "with --eac, write the inspection system's *.cvcert and is.pkcs8 to `DIR` (for read --terminal DIR)")
 	bacOnly := fs.Bool("bac-only", false, "the same as --pace none")
+	trustOut := fs.String("trust-out", "", "write a master list holding the specimen's CSCA and its signer's root, masterlist.ml and ml-root.pem, to `DIR` (for read --trust, --ml-root)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -198,6 +203,13 @@ func chipSpecimen(_ context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "wrote the inspection system's certificates and key to %s (read --terminal %s)\n", *termOut, *termOut)
+	}
+	if *trustOut != "" {
+		ml, root, err := writeTrust(*trustOut, doc)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "wrote a master list holding the specimen's CSCA and its signer's root to %s (borderid read --trust %s --ml-root %s)\n", *trustOut, ml, root)
 	}
 	return printMRZ(e, id)
 }
@@ -335,6 +347,27 @@ func describeChip(id *chipsim.Identity, p chipspec.Profile) string {
 		parts = append(parts, "extended length")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// writeTrust writes the specimen's trust snapshot (specimen.TrustSnapshot)
+// to dir as masterlist.ml and ml-root.pem and returns their paths. Both are
+// public data: 0644 in a 0755 folder.
+func writeTrust(dir string, doc *specimen.Document) (mlPath, rootPath string, err error) {
+	ml, rootPEM, err := specimen.TrustSnapshot(doc, rand.Reader, time.Now())
+	if err != nil {
+		return "", "", fmt.Errorf("making the trust snapshot: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	mlPath, rootPath = filepath.Join(dir, "masterlist.ml"), filepath.Join(dir, "ml-root.pem")
+	if err := os.WriteFile(mlPath, ml, 0o644); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(rootPath, rootPEM, 0o644); err != nil {
+		return "", "", err
+	}
+	return mlPath, rootPath, nil
 }
 
 // writeTerminal writes a terminal folder (reader.LoadTerminal): the CV
