@@ -388,25 +388,38 @@ func keyID(k *ecdsa.PrivateKey) ([]byte, error) {
 // essentials: CA, path length 0, keyCertSign and cRLSign) and the DSC
 // (digitalSignature only).
 func certificates(r io.Reader, now time.Time, cscaKey, dsKey *ecdsa.PrivateKey) (*x509.Certificate, *x509.Certificate, error) {
-	cscaSerial, err := serial(r)
+	return rootAndLeaf(r, now, cscaKey, dsKey, "CSCA Utopia", "CSCA", &x509.Certificate{
+		Subject:  pkix.Name{Country: []string{"UT"}, Organization: []string{"Utopia"}, CommonName: "Document Signer Utopia"},
+		NotAfter: now.AddDate(10, 3, 0), // passport validity plus the signing period
+	}, "DS")
+}
+
+// rootAndLeaf issues a self-signed C=UT root CA named rootCN (15 years,
+// path length 0, keyCertSign and cRLSign) and under it one leaf from
+// leaf's Subject, NotAfter and extra fields (valid from an hour ago,
+// digitalSignature). Serials and key identifiers are drawn from r in a
+// fixed order, so the output is reproducible for a fixed r. The names
+// say which certificate an error is about.
+func rootAndLeaf(r io.Reader, now time.Time, rootKey, leafKey *ecdsa.PrivateKey, rootCN, rootWhat string, leaf *x509.Certificate, leafWhat string) (*x509.Certificate, *x509.Certificate, error) {
+	rootSerial, err := serial(r)
 	if err != nil {
 		return nil, nil, err
 	}
-	dsSerial, err := serial(r)
+	leafSerial, err := serial(r)
 	if err != nil {
 		return nil, nil, err
 	}
-	cscaSKI, err := keyID(cscaKey)
+	rootSKI, err := keyID(rootKey)
 	if err != nil {
 		return nil, nil, err
 	}
-	dsSKI, err := keyID(dsKey)
+	leafSKI, err := keyID(leafKey)
 	if err != nil {
 		return nil, nil, err
 	}
-	cscaTmpl := &x509.Certificate{
-		SerialNumber:          cscaSerial,
-		Subject:               pkix.Name{Country: []string{"UT"}, Organization: []string{"Utopia"}, CommonName: "CSCA Utopia"},
+	rootTmpl := &x509.Certificate{
+		SerialNumber:          rootSerial,
+		Subject:               pkix.Name{Country: []string{"UT"}, Organization: []string{"Utopia"}, CommonName: rootCN},
 		NotBefore:             now.Add(-24 * time.Hour),
 		NotAfter:              now.AddDate(15, 0, 0),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
@@ -414,33 +427,30 @@ func certificates(r io.Reader, now time.Time, cscaKey, dsKey *ecdsa.PrivateKey) 
 		IsCA:                  true,
 		MaxPathLen:            0,
 		MaxPathLenZero:        true,
-		SubjectKeyId:          cscaSKI,
+		SubjectKeyId:          rootSKI,
 	}
-	cscaDER, err := x509.CreateCertificate(r, cscaTmpl, cscaTmpl, cscaKey.Public(), deterministic{cscaKey})
+	rootDER, err := x509.CreateCertificate(r, rootTmpl, rootTmpl, rootKey.Public(), deterministic{rootKey})
 	if err != nil {
-		return nil, nil, fmt.Errorf("specimen: CSCA certificate: %w", err)
+		return nil, nil, fmt.Errorf("specimen: %s certificate: %w", rootWhat, err)
 	}
-	csca, err := x509.ParseCertificate(cscaDER)
+	root, err := x509.ParseCertificate(rootDER)
 	if err != nil {
-		return nil, nil, fmt.Errorf("specimen: CSCA certificate: %w", err)
+		return nil, nil, fmt.Errorf("specimen: %s certificate: %w", rootWhat, err)
 	}
-	dsTmpl := &x509.Certificate{
-		SerialNumber: dsSerial,
-		Subject:      pkix.Name{Country: []string{"UT"}, Organization: []string{"Utopia"}, CommonName: "Document Signer Utopia"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(10, 3, 0), // passport validity plus the signing period
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		SubjectKeyId: dsSKI,
-	}
-	dsDER, err := x509.CreateCertificate(r, dsTmpl, csca, dsKey.Public(), deterministic{cscaKey})
+	tmpl := *leaf
+	tmpl.SerialNumber = leafSerial
+	tmpl.NotBefore = now.Add(-time.Hour)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.SubjectKeyId = leafSKI
+	leafDER, err := x509.CreateCertificate(r, &tmpl, root, leafKey.Public(), deterministic{rootKey})
 	if err != nil {
-		return nil, nil, fmt.Errorf("specimen: DS certificate: %w", err)
+		return nil, nil, fmt.Errorf("specimen: %s certificate: %w", leafWhat, err)
 	}
-	dsc, err := x509.ParseCertificate(dsDER)
+	out, err := x509.ParseCertificate(leafDER)
 	if err != nil {
-		return nil, nil, fmt.Errorf("specimen: DS certificate: %w", err)
+		return nil, nil, fmt.Errorf("specimen: %s certificate: %w", leafWhat, err)
 	}
-	return csca, dsc, nil
+	return root, out, nil
 }
 
 // portrait returns opts.Face, or draws and encodes a synthetic one.

@@ -103,56 +103,9 @@ func cscaMasterList(certs [][]byte) ([]byte, error) {
 // and cRLSign, path length 0) and the master list signer (digitalSignature,
 // extended key usage id-icao-cscaMasterListSigningKey, 9303-12 §7.1.1).
 func masterListCertificates(r io.Reader, now time.Time, rootKey, signerKey *ecdsa.PrivateKey) (root, signer *x509.Certificate, err error) {
-	rootSerial, err := serial(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	signerSerial, err := serial(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	rootSKI, err := keyID(rootKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	signerSKI, err := keyID(signerKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	rootTmpl := &x509.Certificate{
-		SerialNumber:          rootSerial,
-		Subject:               pkix.Name{Country: []string{"UT"}, Organization: []string{"Utopia"}, CommonName: "ML root Utopia"},
-		NotBefore:             now.Add(-24 * time.Hour),
-		NotAfter:              now.AddDate(15, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLen:            0,
-		MaxPathLenZero:        true,
-		SubjectKeyId:          rootSKI,
-	}
-	rootDER, err := x509.CreateCertificate(r, rootTmpl, rootTmpl, rootKey.Public(), deterministic{rootKey})
-	if err != nil {
-		return nil, nil, fmt.Errorf("specimen: ML root certificate: %w", err)
-	}
-	if root, err = x509.ParseCertificate(rootDER); err != nil {
-		return nil, nil, fmt.Errorf("specimen: ML root certificate: %w", err)
-	}
-	signerTmpl := &x509.Certificate{
-		SerialNumber:       signerSerial,
+	return rootAndLeaf(r, now, rootKey, signerKey, "ML root Utopia", "ML root", &x509.Certificate{
 		Subject:            pkix.Name{Country: []string{"UT"}, Organization: []string{"Utopia"}, CommonName: "Master List Signer Utopia"},
-		NotBefore:          now.Add(-time.Hour),
 		NotAfter:           now.AddDate(5, 0, 0),
-		KeyUsage:           x509.KeyUsageDigitalSignature,
 		UnknownExtKeyUsage: []asn1.ObjectIdentifier{oidMasterListSigner()},
-		SubjectKeyId:       signerSKI,
-	}
-	signerDER, err := x509.CreateCertificate(r, signerTmpl, root, signerKey.Public(), deterministic{rootKey})
-	if err != nil {
-		return nil, nil, fmt.Errorf("specimen: master list signer certificate: %w", err)
-	}
-	if signer, err = x509.ParseCertificate(signerDER); err != nil {
-		return nil, nil, fmt.Errorf("specimen: master list signer certificate: %w", err)
-	}
-	return root, signer, nil
+	}, "master list signer")
 }
