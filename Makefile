@@ -5,7 +5,7 @@ BIN   := bin/borderid
 HOME_DIR ?= $(CURDIR)/var
 export BORDERID_HOME ?= $(HOME_DIR)
 
-.PHONY: all setup build run test test-short vet fmt fuzz bench bench-read bench-auth pcscd clean
+.PHONY: all setup build run test test-short vet fmt fuzz bench bench-read bench-auth bench-pa pcscd clean
 
 all: build
 
@@ -51,6 +51,11 @@ bench-read: pcscd
 # The numbers of BENCHMARKS.md "Access control and authentication" (in process).
 bench-auth:
 	@scripts/bench-auth
+
+# The numbers of BENCHMARKS.md "Passive Authentication": verify.BenchmarkPA
+# beside `openssl speed ecdsabrp256r1`, in the same run.
+bench-pa:
+	@scripts/bench-pa
 
 clean:
 	rm -rf bin

@@ -1,6 +1,7 @@
 // Command borderid is the one binary of borderid, with subcommands:
 //
 //	borderid read        read a passport chip on a PC/SC reader and print the inspection report
+//	borderid verify      re-verify offline the files `read --out` wrote
 //	borderid chip serve  put a software passport chip into a virtual reader (vpcd)
 //	borderid chip specimen  write a specimen chip identity (synthetic data) to a folder
 //
@@ -49,6 +50,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"read", "read a passport chip on a PC/SC reader and print the inspection report", cmdRead},
+		{"verify", "re-verify offline the files read --out wrote (passive authentication, hashes, MRZ, expiry)", cmdVerify},
 		{"chip", "software chip: `chip serve` puts one into a virtual reader, `chip specimen` writes one", cmdChip},
 		{"version", "print the version", cmdVersion},
 	}
