@@ -4,6 +4,7 @@
 //	borderid verify      re-verify offline the files `read --out` wrote
 //	borderid chip serve  put a software passport chip into a virtual reader (vpcd)
 //	borderid chip specimen  write a specimen chip identity (synthetic data) to a folder
+//	borderid db start|stop|status  the private PostgreSQL cluster under <home>
 //
 // Exit codes (CONTRACTS.md): 0 the chip was read (whatever the verdict),
 // 1 it could not be read (or the command failed), 2 usage error.
@@ -52,6 +53,7 @@ func commands() []command {
 		{"read", "read a passport chip on a PC/SC reader and print the inspection report", cmdRead},
 		{"verify", "re-verify offline the files read --out wrote (passive authentication, hashes, MRZ, expiry)", cmdVerify},
 		{"chip", "software chip: `chip serve` puts one into a virtual reader, `chip specimen` writes one", cmdChip},
+		{"db", "private PostgreSQL cluster: `db start|stop|status [--home DIR]`", cmdDB},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"borderid/db"
 	"borderid/hardware/pcsc"
 	"borderid/hardware/vpcd"
 	"borderid/inspect/inspecttest"
@@ -50,6 +51,22 @@ func TestScripts(t *testing.T) {
 				waitEmpty(ts, l.Reader)
 				ts.Setenv("VPCD", l.Addr)
 				ts.Setenv("READER", l.Reader)
+			},
+			// dbpurge HOME: remove HOME's stopped cluster when it lives
+			// outside HOME (root, HOME unreachable by postgres).
+			"dbpurge": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: dbpurge HOME")
+				}
+				c, err := db.Locate(ts.MkAbs(args[0]), db.Options{})
+				if err != nil {
+					ts.Fatalf("dbpurge: %v", err)
+				}
+				if c.Outside {
+					if err := os.RemoveAll(c.DataDir); err != nil {
+						ts.Fatalf("dbpurge: %v", err)
+					}
+				}
 			},
 			// waitempty: wait until $READER holds no card (after a chip was stopped).
 			"waitempty": func(ts *testscript.TestScript, neg bool, args []string) {
