@@ -755,7 +755,8 @@ type smChipFromBytes struct {
 	lastP []byte
 	apdus int
 	// acceptable concatenates the payloads of protected READ BINARY
-	// answers that carry file data (9000, or 6282 with DO99).
+	// answers (direct, or fetched by GET RESPONSE after 61xx) that carry
+	// file data (9000, or 6282 with DO99).
 	acceptable []byte
 }
 
@@ -776,7 +777,10 @@ func (c *smChipFromBytes) Transmit(ctx context.Context, apdu []byte) ([]byte, er
 		c.b = c.b[4+n:]
 	}
 	form, sw, p := c.last[0]%4, StatusWord(uint16(c.last[1])<<8|uint16(c.last[2])), c.lastP
-	read := len(apdu) > 1 && (apdu[1] == insReadBinary || apdu[1] == insReadBinaryOdd)
+	// A GET RESPONSE here fetches the protected answer of a READ BINARY
+	// that the card announced with 61xx (ISO 7816-4 T=0): its MAC covers
+	// the read's data like a direct answer's.
+	read := len(apdu) > 1 && (apdu[1] == insReadBinary || apdu[1] == insReadBinaryOdd || apdu[1] == insGetResponse)
 	switch form {
 	case 0, 1:
 		if read && len(p) > 0 && (sw == SWSuccess || (sw == SWEndOfFile && form == 0)) {
