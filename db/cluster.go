@@ -317,7 +317,7 @@ unix_socket_directories = '%s'
 unix_socket_permissions = 0700
 password_encryption = 'scram-sha-256'
 max_connections = 60
-`, port, sock)
+`, port, strings.ReplaceAll(sock, "'", "''"))
 	if o.Ephemeral {
 		conf += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 16MB\n"
 	}

@@ -165,9 +165,15 @@ func TestAppRoleAttributesAndOwnsNothing(t *testing.T) {
 func insertCert(ctx context.Context, q interface {
 	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
 }, der []byte) error {
+	return insertCertKind(ctx, q, der, "dsc")
+}
+
+func insertCertKind(ctx context.Context, q interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, der []byte, kind string) error {
 	sum := sha256.Sum256(der)
 	_, err := q.Exec(ctx, `INSERT INTO trust_certificates (kind, country, subject, not_after, sha256, der, source_file, imported_by)
-		VALUES ('csca', 'UT', 'CN=CSCA Utopia', now() + interval '10 years', $1, $2, 'test.ml', 'dbtest')`, sum[:], der)
+		VALUES ($3, 'UT', 'CN=CSCA Utopia', now() + interval '10 years', $1, $2, 'test.ml', 'dbtest')`, sum[:], der, kind)
 	return err
 }
 
@@ -183,8 +189,20 @@ func TestAppRolePrivileges(t *testing.T) {
 	if err := app.QueryRow(ctx, `SELECT subject FROM trust_certificates WHERE sha256 = $1`, sum[:]).Scan(&subject); err != nil || subject != "CN=CSCA Utopia" {
 		t.Fatalf("app SELECT: %q %v", subject, err)
 	}
-	bad := sha256.Sum256([]byte("other"))
+	// The network-facing role cannot add trust anchors or CRLs: those come
+	// in through the owner's import only.
+	for _, kind := range []string{"csca", "link"} {
+		if err := insertCertKind(ctx, app, []byte("anchor "+kind+t.Name()), kind); sqlState(err) != "42501" {
+			t.Errorf("app INSERT of a %s: %v, want 42501", kind, err)
+		}
+	}
 	if _, err := app.Exec(ctx, `INSERT INTO trust_crls (country, issuer, this_update, sha256, der, source_file, imported_by)
+		VALUES ('UT', 'CN=x', now(), $1, '\x01', 'f', 'dbtest')`, make([]byte, 32)); sqlState(err) != "42501" {
+		t.Errorf("app INSERT of a CRL: %v, want 42501", err)
+	}
+	owner := dbtest.Pool(t, db.Owner)
+	bad := sha256.Sum256([]byte("other"))
+	if _, err := owner.Exec(ctx, `INSERT INTO trust_crls (country, issuer, this_update, sha256, der, source_file, imported_by)
 		VALUES ('UT', 'CN=x', now(), $1, '\x01', 'f', 'dbtest')`, bad[:]); sqlState(err) != "23514" {
 		t.Errorf("sha256 not matching der: %v, want check violation 23514", err)
 	}

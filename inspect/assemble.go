@@ -322,10 +322,10 @@ func accessParams(res *reader.Result) AccessParams {
 // EF.SOD covers (data_group_hashes; the SOD itself is PA's part).
 func chipAuth(res *reader.Result, cardSecurity, sod *verify.Result) Check {
 	p := res.PACE
-	// CAM's key counts when EF.CardSecurity passes passive authentication
-	// under the same CSCA as EF.SOD (when that one was verified too).
-	camKeyVerified := cardSecurity != nil && cardSecurity.Outcome == verify.Pass &&
-		(sod == nil || sod.CSCA == nil || cardSecurity.CSCA != nil && bytes.Equal(sod.CSCA.Raw, cardSecurity.CSCA.Raw))
+	// CAM's key counts only when EF.CardSecurity passes passive
+	// authentication under the same CSCA as EF.SOD, which passes too.
+	camKeyVerified := cardSecurity != nil && cardSecurity.Outcome == verify.Pass && cardSecurity.CSCA != nil &&
+		sod != nil && sod.Outcome == verify.Pass && sod.CSCA != nil && bytes.Equal(sod.CSCA.Raw, cardSecurity.CSCA.Raw)
 	switch {
 	case errors.Is(res.CAErr, reader.ErrCAFailed):
 		return Check{Result: Fail, Reason: "ca_failed", Detail: res.CAErr.Error()}

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"time"
 
 	"borderid/internal/cert"
 	"borderid/internal/cms"
@@ -85,10 +86,15 @@ func VerifyMasterList(ml []byte, roots []*cert.Certificate) ([]*cert.Certificate
 	if !eku {
 		return nil, &Error{Reason: ReasonMissingEKU, Detail: fmt.Sprintf("master list signer %s lacks extended key usage %v", describe(csd.signer), cert.OIDMasterListSigner())}
 	}
-	if at := csd.si.SigningTime; !at.IsZero() {
-		if !checkValidity(path, at, at, Policy{}, r) {
-			return nil, refuse()
-		}
+	// The signer's path must be valid when the list was signed; a list
+	// without a signing time is checked at now instead (nothing else
+	// bounds when such a signature was made).
+	at := csd.si.SigningTime
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if !checkValidity(path, at, at, Policy{}, r) {
+		return nil, refuse()
 	}
 	return parseCscaMasterList(sd.EContent)
 }

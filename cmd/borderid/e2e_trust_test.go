@@ -1,6 +1,9 @@
 package main
 
 import (
+	crand "crypto/rand"
+	"crypto/x509"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -64,6 +67,16 @@ func TestReadWithTrustSnapshot(t *testing.T) {
 	if err := os.WriteFile(otherRootPath, otherRoot, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	futureML, futureRoot, err := specimen.TrustSnapshot(doc, seeded{rand.NewChaCha8([32]byte{41, 'f'})}, time.Now().Add(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	futureMLPath, futureRootPath := filepath.Join(dir, "future.ml"), filepath.Join(dir, "future-root.pem")
+	for p, b := range map[string][]byte{futureMLPath: futureML, futureRootPath: futureRoot} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tt := range []struct {
 		args   []string
 		code   int
@@ -71,6 +84,7 @@ func TestReadWithTrustSnapshot(t *testing.T) {
 	}{
 		{[]string{"--trust", mlPath, "--ml-root", otherRootPath}, exitFail, "the master list does not verify"},
 		{[]string{"--trust", mlPath, "--ml-root", rootPath, "--trust-max-age", "1ns"}, exitFail, "more than --trust-max-age"},
+		{[]string{"--trust", futureMLPath, "--ml-root", futureRootPath}, exitFail, "signed in the future"},
 		{[]string{"--trust", mlPath}, exitUsage, "needs at least one --ml-root"},
 		{[]string{"--ml-root", rootPath}, exitUsage, "--ml-root goes with --trust"},
 	} {
@@ -78,5 +92,42 @@ func TestReadWithTrustSnapshot(t *testing.T) {
 		if code != tt.code || out != "" || !strings.Contains(errs, tt.stderr) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", tt.args, code, out, errs)
 		}
+	}
+}
+
+// A revoked DSC: the snapshot's CRL (signed by the CSCA) lists the
+// specimen's DSC, so passive authentication fails with dsc_revoked and
+// the verdict is rejected, whatever the chip proves.
+func TestReadTrustSnapshotRevokedDSC(t *testing.T) {
+	doc, id := authChip(t, 43, chipspec.Profile{PACE: lds.PACEECDHGMAES128, ParameterID: 13, CA: true})
+	crl, err := x509.CreateRevocationList(crand.Reader, &x509.RevocationList{
+		Number:                    big.NewInt(1),
+		ThisUpdate:                time.Now().Add(-time.Hour),
+		NextUpdate:                time.Now().Add(30 * 24 * time.Hour),
+		RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: doc.DSC.SerialNumber, RevocationTime: time.Now().Add(-time.Hour)}},
+	}, doc.CSCA, doc.CSCAKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ml, root, err := specimen.TrustSnapshotWithCRLs(doc, seeded{rand.NewChaCha8([32]byte{43, 't'})}, time.Now(), [][]byte{crl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mlPath, rootPath := filepath.Join(dir, "masterlist.ml"), filepath.Join(dir, "ml-root.pem")
+	for p, b := range map[string][]byte{mlPath: ml, rootPath: root} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := serveIdentity(t, id, chipsim.Faults{})
+	code, out, errs := readCLI(t, doc.MRZ, "--reader", name, "--allow-virtual", "--wait", "10s", "--json", "--mrz", "-",
+		"--trust", mlPath, "--ml-root", rootPath)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	r := decodeReport(t, out)
+	if c := r.Checks["passive_authentication"]; c.Result != inspect.Fail || c.Reason != "dsc_revoked" || r.Verdict != inspect.Rejected {
+		t.Errorf("passive_authentication %+v, verdict %s", c, r.Verdict)
 	}
 }

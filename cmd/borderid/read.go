@@ -504,14 +504,20 @@ func loadTrust(f *readFlags, now time.Time) (verify.TrustStore, error) {
 	if err != nil {
 		return nil, usagef("--trust: %v", err)
 	}
-	if f.trustMaxAge > 0 {
-		sd, err := cms.ParseSignedData(ml)
-		if err != nil || len(sd.SignerInfos) == 0 || sd.SignerInfos[0].SigningTime.IsZero() {
-			return nil, fmt.Errorf("--trust %s: no signing time to check --trust-max-age against", f.trust)
-		}
-		if age := now.Sub(sd.SignerInfos[0].SigningTime); age > f.trustMaxAge {
-			return nil, fmt.Errorf("--trust %s was signed %v ago, more than --trust-max-age %v: get a fresh snapshot", f.trust, age.Round(time.Hour), f.trustMaxAge)
-		}
+	// A snapshot must say when it was made: nothing else bounds how old
+	// its list of CSCAs and CRLs is.
+	sd, err := cms.ParseSignedData(ml)
+	if err != nil || len(sd.SignerInfos) != 1 {
+		return nil, fmt.Errorf("--trust %s: not a signed master list", f.trust)
+	}
+	signed := sd.SignerInfos[0].SigningTime
+	switch {
+	case signed.IsZero():
+		return nil, fmt.Errorf("--trust %s: the master list has no signing time", f.trust)
+	case signed.After(now.Add(5 * time.Minute)):
+		return nil, fmt.Errorf("--trust %s: the master list claims to be signed in the future (%s)", f.trust, signed.UTC().Format(time.RFC3339))
+	case f.trustMaxAge > 0 && now.Sub(signed) > f.trustMaxAge:
+		return nil, fmt.Errorf("--trust %s was signed %v ago, more than --trust-max-age %v: get a fresh snapshot", f.trust, now.Sub(signed).Round(time.Hour), f.trustMaxAge)
 	}
 	certs, err := verify.VerifyMasterList(ml, roots)
 	if err != nil {
@@ -522,6 +528,15 @@ func loadTrust(f *readFlags, now time.Time) (verify.TrustStore, error) {
 		// Certificates that can sign nothing are not trust anchors; the
 		// rest of the list still is.
 		_ = store.Add(c)
+	}
+	// The snapshot's CRLs (the SignedData crls field) travel with it; each
+	// one's signature is checked against the path when it is used.
+	for i, der := range sd.CRLs {
+		crl, err := cert.ParseRevocationList(der)
+		if err != nil {
+			return nil, fmt.Errorf("--trust %s: CRL %d: %w", f.trust, i+1, err)
+		}
+		store.AddCRL(crl)
 	}
 	return store, nil
 }

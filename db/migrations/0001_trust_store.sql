@@ -40,19 +40,21 @@ CREATE INDEX trust_crls_country ON trust_crls (country);
 
 -- The trust store is national, not office-scoped, but every table borderid
 -- has is under FORCE ROW LEVEL SECURITY so no table is ever left open by
--- forgetting it; the policies here let the app role read and add any row.
+-- forgetting it. The app role (the server) reads everything but may add
+-- only the DSCs it sees: trust anchors (CSCAs, links) and CRLs come in
+-- through the owner's import, never through the network-facing role.
 ALTER TABLE trust_certificates ENABLE ROW LEVEL SECURITY;
 ALTER TABLE trust_certificates FORCE ROW LEVEL SECURITY;
 CREATE POLICY trust_certificates_read ON trust_certificates FOR SELECT TO borderid_app USING (true);
-CREATE POLICY trust_certificates_add ON trust_certificates FOR INSERT TO borderid_app WITH CHECK (true);
+CREATE POLICY trust_certificates_add_dsc ON trust_certificates FOR INSERT TO borderid_app WITH CHECK (kind = 'dsc');
 
 ALTER TABLE trust_crls ENABLE ROW LEVEL SECURITY;
 ALTER TABLE trust_crls FORCE ROW LEVEL SECURITY;
 CREATE POLICY trust_crls_read ON trust_crls FOR SELECT TO borderid_app USING (true);
-CREATE POLICY trust_crls_add ON trust_crls FOR INSERT TO borderid_app WITH CHECK (true);
 
 REVOKE ALL ON TABLE trust_certificates, trust_crls FROM PUBLIC;
-GRANT SELECT, INSERT ON TABLE trust_certificates, trust_crls TO borderid_app;
+GRANT SELECT, INSERT ON TABLE trust_certificates TO borderid_app;
+GRANT SELECT ON TABLE trust_crls TO borderid_app;
 
 -- schema_migrations: owner only, and under RLS with no policy for anyone else.
 ALTER TABLE schema_migrations ENABLE ROW LEVEL SECURITY;

@@ -60,6 +60,13 @@ func signatureAlgorithm(pub crypto.PublicKey, h crypto.Hash) (oid asn1.ObjectIde
 // RSA (PKCS #1 v1.5). key.Sign is called once with crypto/rand as its
 // random source.
 func Sign(eContentType asn1.ObjectIdentifier, eContent []byte, cert *x509.Certificate, key crypto.Signer, h crypto.Hash, signingTime time.Time) ([]byte, error) {
+	return SignWithCRLs(eContentType, eContent, cert, key, h, signingTime, nil)
+}
+
+// SignWithCRLs is Sign with CRLs (DER CertificateList) carried in the
+// SignedData's crls field ([1] RevocationInfoChoices, RFC 5652 §10.2.1),
+// as a trust snapshot (an ICAO master list plus CRLs) carries them.
+func SignWithCRLs(eContentType asn1.ObjectIdentifier, eContent []byte, cert *x509.Certificate, key crypto.Signer, h crypto.Hash, signingTime time.Time, crls [][]byte) ([]byte, error) {
 	if cert == nil || key == nil {
 		return nil, errors.New("cms: Sign needs a certificate and a key")
 	}
@@ -123,6 +130,13 @@ func Sign(eContentType asn1.ObjectIdentifier, eContent []byte, cert *x509.Certif
 				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 					b.AddBytes(cert.Raw)
 				})
+				if len(crls) > 0 {
+					b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+						for _, crl := range crls {
+							b.AddBytes(crl)
+						}
+					})
+				}
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
 						b.AddASN1Int64(1) // §5.3: issuerAndSerialNumber

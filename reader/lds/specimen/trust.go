@@ -43,6 +43,12 @@ func oidMasterListSigner() asn1.ObjectIdentifier { return asn1.ObjectIdentifier{
 // It deliberately models one signer and one root: no link certificates,
 // no CRL, no deviation list.
 func TrustSnapshot(doc *Document, r io.Reader, now time.Time) (ml []byte, rootPEM []byte, err error) {
+	return TrustSnapshotWithCRLs(doc, r, now, nil)
+}
+
+// TrustSnapshotWithCRLs is TrustSnapshot with CRLs (DER) carried in the
+// master list's SignedData, as a station's trust snapshot carries them.
+func TrustSnapshotWithCRLs(doc *Document, r io.Reader, now time.Time, crls [][]byte) (ml []byte, rootPEM []byte, err error) {
 	if doc == nil || doc.CSCA == nil {
 		return nil, nil, errors.New("specimen: trust snapshot needs a document with a CSCA")
 	}
@@ -69,7 +75,7 @@ func TrustSnapshot(doc *Document, r io.Reader, now time.Time) (ml []byte, rootPE
 	if err != nil {
 		return nil, nil, err
 	}
-	ml, err = cms.Sign(cms.OIDCscaMasterList(), content, signer, deterministic{signerKey}, crypto.SHA256, now)
+	ml, err = cms.SignWithCRLs(cms.OIDCscaMasterList(), content, signer, deterministic{signerKey}, crypto.SHA256, now, crls)
 	if err != nil {
 		return nil, nil, fmt.Errorf("specimen: signing the master list: %w", err)
 	}
