@@ -5,6 +5,7 @@
 //	borderid chip serve  put a software passport chip into a virtual reader (vpcd)
 //	borderid chip specimen  write a specimen chip identity (synthetic data) to a folder
 //	borderid db start|stop|status  the private PostgreSQL cluster under <home>
+//	borderid trust import|list     the trust store (CSCAs, link certificates, CRLs) in PostgreSQL
 //
 // Exit codes (CONTRACTS.md): 0 the chip was read (whatever the verdict),
 // 1 it could not be read (or the command failed), 2 usage error.
@@ -54,6 +55,7 @@ func commands() []command {
 		{"verify", "re-verify offline the files read --out wrote (passive authentication, hashes, MRZ, expiry)", cmdVerify},
 		{"chip", "software chip: `chip serve` puts one into a virtual reader, `chip specimen` writes one", cmdChip},
 		{"db", "private PostgreSQL cluster: `db start|stop|status [--home DIR]`", cmdDB},
+		{"trust", "trust store: `trust import FILE... [--ml-root CERT]...`, `trust list [--json]` [--home DIR]", cmdTrust},
 		{"version", "print the version", cmdVersion},
 	}
 }

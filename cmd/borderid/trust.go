@@ -1,0 +1,415 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"borderid/db"
+	"borderid/internal/cert"
+	"borderid/internal/cms"
+	"borderid/verify"
+)
+
+const trustUsage = `trust import FILE... [--ml-root CERT]... [--home DIR]
+       borderid trust list [--json] [--home DIR]
+
+import  adds to the trust store (PostgreSQL, issue 4 item 3):
+        *.ml     ICAO CSCA master lists (9303-12 §9), whose signature must
+                 chain to one of the --ml-root certificates (PEM or DER)
+        others   certificates (DER or PEM; a CA certificate whose own key
+                 verifies its signature is a CSCA, any other CA certificate
+                 a link) and CRLs (DER or PEM)
+        Prints a line per file on stderr and a summary: imported, duplicate
+        (same SHA-256 already there), rejected with the reason. Exit 0 when
+        the import ran, even with rejected items.
+list    prints the trust store; --json: an array of {kind, country,
+        subject, not_after, sha256, source}`
+
+// cmdTrust is `borderid trust import|list` (issue 4, item 3).
+func cmdTrust(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintf(e.stderr, "usage: borderid %s\n", trustUsage)
+		return usagef("a trust subcommand is needed: import or list")
+	}
+	switch args[0] {
+	case "import":
+		return cmdTrustImport(ctx, e, args[1:])
+	case "list":
+		return cmdTrustList(ctx, e, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintf(e.stderr, "usage: borderid %s\n", trustUsage)
+		return nil
+	}
+	fmt.Fprintf(e.stderr, "usage: borderid %s\n", trustUsage)
+	return usagef("unknown trust subcommand %q", args[0])
+}
+
+// importTally counts what an import did; rejected holds "FILE: what: why".
+type importTally struct {
+	imported, duplicate int
+	rejected            []string
+}
+
+func (t *importTally) add(o importTally) {
+	t.imported += o.imported
+	t.duplicate += o.duplicate
+	t.rejected = append(t.rejected, o.rejected...)
+}
+
+func cmdTrustImport(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "trust import", trustUsage)
+	homeF := homeFlag(fs)
+	var mlRoots multiFlag
+	fs.Var(&mlRoots, "ml-root", "a `CERT` (PEM or DER) master lists must chain to; repeatable, required for .ml files")
+	if err := parseFlags(fs, interleave(args)); err != nil {
+		return err
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		return usagef("trust import needs at least one FILE")
+	}
+	var roots []*cert.Certificate
+	for _, p := range mlRoots {
+		cs, err := readCertFile(p)
+		if err != nil {
+			return usagef("--ml-root %s: %v", p, err)
+		}
+		roots = append(roots, cs...)
+	}
+	for _, f := range files {
+		if isMasterList(f) && len(roots) == 0 {
+			return usagef("%s is a master list: give the certificate its signature must chain to with --ml-root CERT", f)
+		}
+	}
+	home, err := homeDir(e, *homeF)
+	if err != nil {
+		return err
+	}
+	c, err := db.Ensure(ctx, home)
+	if err != nil {
+		return err
+	}
+	// Trust anchors come in through the owner only (migration 0001).
+	pool, err := db.Open(ctx, c, db.Owner)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	by := importer()
+	var total importTally
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			abs = f
+		}
+		// One transaction per file: a master list is one commit (speed),
+		// each entry a savepoint in it; its audit rows go with it.
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("trust store: %w", err)
+		}
+		what, t, err := importFile(ctx, tx, f, abs, by, roots)
+		if err == nil {
+			err = tx.Commit(ctx)
+		}
+		if err != nil {
+			_ = tx.Rollback(ctx)
+			// The database failed, not the file: the command cannot go on.
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		fmt.Fprintf(e.stderr, "%s: %s: imported %d, duplicate %d, rejected %d\n", f, what, t.imported, t.duplicate, len(t.rejected))
+		total.add(t)
+	}
+	fmt.Fprintf(e.stdout, "imported %d, duplicate %d, rejected %d\n", total.imported, total.duplicate, len(total.rejected))
+	for _, r := range total.rejected {
+		fmt.Fprintf(e.stdout, "rejected: %s\n", r)
+	}
+	return nil
+}
+
+// interleave moves flags after the first positional argument to the front,
+// so `trust import a.ml --ml-root r.cer` works as a user types it.
+func interleave(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			return append(append(flags, "--"), pos...)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && name != "json" && name != "h" && name != "help" && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	return append(append(flags, "--"), pos...)
+}
+
+func isMasterList(path string) bool { return strings.EqualFold(filepath.Ext(path), ".ml") }
+
+// importer is the OS user running the import (the provenance's imported_by).
+func importer() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "borderid"
+}
+
+// importFile imports one file inside tx. what describes the file for the
+// progress line. A returned error is a database failure; problems with the
+// file itself are rejections in the tally.
+func importFile(ctx context.Context, tx db.Beginner, name, source, by string, roots []*cert.Certificate) (what string, t importTally, err error) {
+	reject := func(item, why string) {
+		if item == "" {
+			t.rejected = append(t.rejected, fmt.Sprintf("%s: %s", name, why))
+		} else {
+			t.rejected = append(t.rejected, fmt.Sprintf("%s: %s: %s", name, item, why))
+		}
+	}
+	b, rerr := os.ReadFile(name)
+	if rerr != nil {
+		reject("", "unreadable: "+rerr.Error())
+		return "unreadable", t, nil
+	}
+	var certs []*cert.Certificate
+	var crls []*cert.RevocationList
+	switch {
+	case isMasterList(name):
+		what = "master list"
+		cs, verr := verify.VerifyMasterList(b, roots)
+		if verr != nil {
+			reject("", "master list refused: "+verr.Error())
+			return what + " (refused)", t, nil
+		}
+		certs = cs
+		// The CRLs a master list carries (SignedData crls) come with it.
+		if sd, perr := cms.ParseSignedData(b); perr == nil {
+			for i, der := range sd.CRLs {
+				l, lerr := cert.ParseRevocationList(der)
+				if lerr != nil {
+					reject(fmt.Sprintf("CRL %d", i+1), "unparsable: "+lerr.Error())
+					continue
+				}
+				crls = append(crls, l)
+			}
+		}
+		what = fmt.Sprintf("master list, %d certificates", len(certs))
+	case strings.Contains(string(b), "-----BEGIN"):
+		what = "PEM"
+		for rest, n := b, 1; ; n++ {
+			var blk *pem.Block
+			blk, rest = pem.Decode(rest)
+			if blk == nil {
+				break
+			}
+			item := fmt.Sprintf("PEM block %d", n)
+			switch blk.Type {
+			case "CERTIFICATE":
+				c, perr := cert.ParseCertificate(blk.Bytes)
+				if perr != nil {
+					reject(item, "unparsable certificate: "+perr.Error())
+					continue
+				}
+				certs = append(certs, c)
+			case "X509 CRL":
+				l, perr := cert.ParseRevocationList(blk.Bytes)
+				if perr != nil {
+					reject(item, "unparsable CRL: "+perr.Error())
+					continue
+				}
+				crls = append(crls, l)
+			default:
+				reject(item, fmt.Sprintf("not a certificate or CRL (%q)", blk.Type))
+			}
+		}
+		if len(certs)+len(crls)+len(t.rejected) == 0 {
+			reject("", "unparsable: no PEM block")
+		}
+	default:
+		if c, perr := cert.ParseCertificate(b); perr == nil {
+			what, certs = "certificate", []*cert.Certificate{c}
+		} else if l, lerr := cert.ParseRevocationList(b); lerr == nil {
+			what, crls = "CRL", []*cert.RevocationList{l}
+		} else {
+			reject("", "unparsable: neither a certificate nor a CRL (DER or PEM): "+perr.Error())
+			return "unparsable", t, nil
+		}
+	}
+	for _, c := range certs {
+		kind, why := classify(c)
+		if why != "" {
+			reject(describe(c.Subject), why)
+			continue
+		}
+		ins, err := db.ImportCertificate(ctx, tx, c.Raw, kind, strings.ToUpper(c.Subject.Country), c.Subject.String(), c.NotAfter, source, by)
+		if err != nil {
+			return what, t, err
+		}
+		t.count(ins)
+	}
+	for _, l := range crls {
+		if l.Issuer.Country == "" {
+			reject("CRL of "+describe(l.Issuer), "no country (C=) in the issuer")
+			continue
+		}
+		// The CRL's signature is checked against the issuing CSCA each time
+		// it is used (verify), as for CRLs carried by a snapshot.
+		ins, err := db.ImportCRL(ctx, tx, l.Raw, strings.ToUpper(l.Issuer.Country), l.Issuer.String(), l.ThisUpdate, l.NextUpdate, source, by)
+		if err != nil {
+			return what, t, err
+		}
+		t.count(ins)
+	}
+	return what, t, nil
+}
+
+func (t *importTally) count(inserted bool) {
+	if inserted {
+		t.imported++
+	} else {
+		t.duplicate++
+	}
+}
+
+// classify decides a certificate's kind by signature (a CA certificate
+// whose own key verifies its signature is a CSCA, any other a link: never
+// by subject == issuer), or says why it is refused. Whether it may issue
+// certificates is verify.MemoryStore.Add's rule, so import and
+// verification agree.
+func classify(c *cert.Certificate) (db.TrustKind, string) {
+	if err := verify.NewMemoryStore().Add(c); err != nil {
+		if errors.Is(err, verify.ErrNotCA) {
+			return 0, "not a CA certificate"
+		}
+		return 0, err.Error()
+	}
+	if c.Subject.Country == "" {
+		return 0, "no country (C=) in the subject"
+	}
+	if len(c.Subject.Country) != 2 {
+		return 0, fmt.Sprintf("country %q is not a two-letter code", c.Subject.Country)
+	}
+	if c.CheckSignatureFrom(c) == nil {
+		return db.KindCSCA, ""
+	}
+	return db.KindLink, ""
+}
+
+func describe(n cert.Name) string {
+	if s := n.String(); s != "" {
+		return s
+	}
+	return "(empty name)"
+}
+
+// readCertFile reads certificates from a PEM or DER file.
+func readCertFile(path string) ([]*cert.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if cs, err := cert.ParsePEMCertificates(b); err == nil && len(cs) > 0 {
+		return cs, nil
+	}
+	c, err := cert.ParseCertificate(b)
+	if err != nil {
+		return nil, fmt.Errorf("not a certificate (PEM or DER): %w", err)
+	}
+	return []*cert.Certificate{c}, nil
+}
+
+// trustListEntry is one element of `trust list --json` (issue 4, item 3).
+type trustListEntry struct {
+	Kind     string `json:"kind"`
+	Country  string `json:"country"`
+	Subject  string `json:"subject"`
+	NotAfter string `json:"not_after"`
+	SHA256   string `json:"sha256"`
+	Source   string `json:"source"`
+}
+
+func cmdTrustList(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "trust list", trustUsage)
+	homeF := homeFlag(fs)
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("unexpected arguments: %v", fs.Args())
+	}
+	home, err := homeDir(e, *homeF)
+	if err != nil {
+		return err
+	}
+	c, err := db.Ensure(ctx, home)
+	if err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, c, db.App)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	entries, err := db.NewTrustStore(pool).List(ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]trustListEntry, 0, len(entries))
+	for _, en := range entries {
+		// CONTRACTS.md: countries are ICAO three-letter codes; a code with
+		// no ICAO equivalent is shown as stored.
+		country := en.Country
+		if a3, ok := cert.Alpha2ToAlpha3(country); ok {
+			country = a3
+		}
+		na := ""
+		if !en.NotAfter.IsZero() {
+			na = en.NotAfter.UTC().Format(time.RFC3339)
+		}
+		out = append(out, trustListEntry{
+			Kind: en.Kind.String(), Country: country, Subject: en.Subject,
+			NotAfter: na, SHA256: hex.EncodeToString(en.SHA256[:]), Source: en.Source,
+		})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	return printTrustTable(e.stdout, out)
+}
+
+func printTrustTable(w io.Writer, out []trustListEntry) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tCOUNTRY\tNOT AFTER\tSHA-256\tSUBJECT\tSOURCE")
+	for _, en := range out {
+		na := en.NotAfter
+		if na == "" {
+			na = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", en.Kind, en.Country, na, en.SHA256[:16], en.Subject, en.Source)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d entries\n", len(out))
+	return nil
+}
