@@ -138,25 +138,11 @@ func parseCertificate(s *cryptobyte.String) (*Certificate, error) {
 	}
 	c := &Certificate{Raw: raw, MaxPathLen: -1}
 	var q quirks
-	body := raw
-	var tbs, outerAlg cryptobyte.String
-	var sig asn1.BitString
-	if !body.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1Element(&tbs, cbasn1.SEQUENCE) ||
-		!body.ReadASN1Element(&outerAlg, cbasn1.SEQUENCE) || !body.ReadASN1BitString(&sig) || !body.Empty() {
-		return nil, fmt.Errorf("%w: Certificate", ErrMalformed)
-	}
-	if sig.BitLength%8 != 0 {
-		return nil, fmt.Errorf("%w: signature is not whole octets", ErrMalformed)
-	}
-	c.RawTBS, c.Signature = tbs, sig.Bytes
-	alg, aq, err := parseSigAlg(outerAlg)
+	tbs, outerAlg, alg, sigBytes, err := parseSigned(raw, "Certificate", &q)
 	if err != nil {
-		return nil, fmt.Errorf("signatureAlgorithm: %w", err)
+		return nil, err
 	}
-	c.SignatureAlgorithm = alg
-	for _, x := range aq {
-		q.add(x)
-	}
+	c.RawTBS, c.SignatureAlgorithm, c.Signature = tbs, alg, sigBytes
 
 	if !tbs.ReadASN1(&tbs, cbasn1.SEQUENCE) {
 		return nil, fmt.Errorf("%w: TBSCertificate", ErrMalformed)
@@ -458,4 +444,29 @@ func parseAKI(v cryptobyte.String) ([]byte, error) {
 		return nil, nil
 	}
 	return id, nil
+}
+
+// parseSigned reads the envelope RFC 5280 gives certificates (§4.1) and
+// CRLs (§5.1) alike: SEQUENCE { tbs SEQUENCE, signatureAlgorithm, signature
+// BIT STRING of whole octets }, with nothing after it. tbs keeps its own
+// tag and length: it is what the signature covers.
+// outerAlg is the raw signatureAlgorithm, to compare with the TBS's copy.
+func parseSigned(raw []byte, what string, q *quirks) (tbs, outerAlg cryptobyte.String, alg SignatureAlgorithm, sig []byte, err error) {
+	body := cryptobyte.String(raw)
+	var bits asn1.BitString
+	if !body.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1Element(&tbs, cbasn1.SEQUENCE) ||
+		!body.ReadASN1Element(&outerAlg, cbasn1.SEQUENCE) || !body.ReadASN1BitString(&bits) || !body.Empty() {
+		return nil, nil, alg, nil, fmt.Errorf("%w: %s", ErrMalformed, what)
+	}
+	if bits.BitLength%8 != 0 {
+		return nil, nil, alg, nil, fmt.Errorf("%w: %s signature is not whole octets", ErrMalformed, what)
+	}
+	alg, aq, err := parseSigAlg(outerAlg)
+	if err != nil {
+		return nil, nil, alg, nil, fmt.Errorf("signatureAlgorithm: %w", err)
+	}
+	for _, x := range aq {
+		q.add(x)
+	}
+	return tbs, outerAlg, alg, bits.Bytes, nil
 }

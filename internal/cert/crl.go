@@ -83,23 +83,11 @@ func ParseRevocationList(der []byte) (*RevocationList, error) {
 	}
 	l := &RevocationList{Raw: raw, Version: 1}
 	var q quirks
-	body := raw
-	var tbs, outerAlg cryptobyte.String
-	var sig asn1.BitString
-	if !body.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1Element(&tbs, cbasn1.SEQUENCE) ||
-		!body.ReadASN1Element(&outerAlg, cbasn1.SEQUENCE) || !body.ReadASN1BitString(&sig) || !body.Empty() ||
-		sig.BitLength%8 != 0 {
-		return nil, fmt.Errorf("%w: CertificateList", ErrMalformed)
-	}
-	l.RawTBS, l.Signature = tbs, sig.Bytes
-	alg, aq, err := parseSigAlg(outerAlg)
+	tbs, outerAlg, alg, sigBytes, err := parseSigned(raw, "CertificateList", &q)
 	if err != nil {
-		return nil, fmt.Errorf("signatureAlgorithm: %w", err)
+		return nil, err
 	}
-	l.SignatureAlgorithm = alg
-	for _, x := range aq {
-		q.add(x)
-	}
+	l.RawTBS, l.SignatureAlgorithm, l.Signature = tbs, alg, sigBytes
 	if !tbs.ReadASN1(&tbs, cbasn1.SEQUENCE) {
 		return nil, fmt.Errorf("%w: TBSCertList", ErrMalformed)
 	}
