@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"time"
 
@@ -67,7 +68,28 @@ func Sign(eContentType asn1.ObjectIdentifier, eContent []byte, cert *x509.Certif
 // SignedData's crls field ([1] RevocationInfoChoices, RFC 5652 §10.2.1),
 // as a trust snapshot (an ICAO master list plus CRLs) carries them.
 func SignWithCRLs(eContentType asn1.ObjectIdentifier, eContent []byte, cert *x509.Certificate, key crypto.Signer, h crypto.Hash, signingTime time.Time, crls [][]byte) ([]byte, error) {
-	if cert == nil || key == nil {
+	if cert == nil {
+		return nil, errors.New("cms: Sign needs a certificate and a key")
+	}
+	return SignAs(eContentType, eContent, SignerCert{
+		Raw: cert.Raw, RawIssuer: cert.RawIssuer, SerialNumber: cert.SerialNumber, PublicKey: cert.PublicKey,
+	}, key, h, signingTime, crls)
+}
+
+// SignerCert is the part of the signer's certificate a SignedData needs:
+// its DER (embedded as is), its issuer Name and serial number (the
+// SignerIdentifier) and its public key (checked against the signing key).
+// It lets a caller sign with a certificate crypto/x509 cannot parse, such as
+// an ICAO Document Signer with explicit EC domain parameters.
+type SignerCert struct {
+	Raw, RawIssuer []byte
+	SerialNumber   *big.Int
+	PublicKey      crypto.PublicKey
+}
+
+// SignAs is SignWithCRLs for a signer certificate given as a SignerCert.
+func SignAs(eContentType asn1.ObjectIdentifier, eContent []byte, cert SignerCert, key crypto.Signer, h crypto.Hash, signingTime time.Time, crls [][]byte) ([]byte, error) {
+	if len(cert.Raw) == 0 || len(cert.RawIssuer) == 0 || key == nil {
 		return nil, errors.New("cms: Sign needs a certificate and a key")
 	}
 	if len(eContentType) == 0 {

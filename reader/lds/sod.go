@@ -211,6 +211,21 @@ func EncodeSOD(h crypto.Hash, hashes map[int][]byte, cert *x509.Certificate, key
 	return AppendElement(nil, SODTag, sd)
 }
 
+// EncodeSODAs is EncodeSOD for a Document Signer certificate crypto/x509
+// cannot parse (explicit EC domain parameters, as 9303-12 asks of issued
+// DSCs), given as a cms.SignerCert.
+func EncodeSODAs(h crypto.Hash, hashes map[int][]byte, cert cms.SignerCert, key crypto.Signer, signingTime time.Time) ([]byte, error) {
+	so, err := encodeLDSSecurityObject(h, hashes)
+	if err != nil {
+		return nil, err
+	}
+	sd, err := cms.SignAs(cms.OIDLDSSecurityObject(), so, cert, key, h, signingTime, nil)
+	if err != nil {
+		return nil, fmt.Errorf("lds: signing EF.SOD: %w", err)
+	}
+	return AppendElement(nil, SODTag, sd)
+}
+
 func encodeLDSSecurityObject(h crypto.Hash, hashes map[int][]byte) ([]byte, error) {
 	oid, err := cms.OIDForHash(h)
 	if err != nil {
