@@ -107,6 +107,7 @@ func cmdTrustImport(ctx context.Context, e *env, args []string) error {
 	}
 	defer pool.Close()
 	by := importer()
+	store := db.NewTrustStore(pool)
 	var total importTally
 	for _, f := range files {
 		abs, err := filepath.Abs(f)
@@ -119,7 +120,9 @@ func cmdTrustImport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("trust store: %w", err)
 		}
-		what, t, err := importFile(ctx, tx, f, abs, by, roots)
+		bar := newImportBar(e.stderr, filepath.Base(f))
+		what, t, err := importFile(ctx, tx, f, abs, by, roots, store, bar.update)
+		bar.done()
 		if err == nil {
 			err = tx.Commit(ctx)
 		}
@@ -175,7 +178,7 @@ func importer() string {
 // importFile imports one file inside tx. what describes the file for the
 // progress line. A returned error is a database failure; problems with the
 // file itself are rejections in the tally.
-func importFile(ctx context.Context, tx db.Beginner, name, source, by string, roots []*cert.Certificate) (what string, t importTally, err error) {
+func importFile(ctx context.Context, tx db.Beginner, name, source, by string, roots []*cert.Certificate, store *db.TrustStore, progress func(done, total int)) (what string, t importTally, err error) {
 	reject := func(item, why string) {
 		if item == "" {
 			t.rejected = append(t.rejected, fmt.Sprintf("%s: %s", name, why))
@@ -252,7 +255,9 @@ func importFile(ctx context.Context, tx db.Beginner, name, source, by string, ro
 			return "unparsable", t, nil
 		}
 	}
-	for _, c := range certs {
+	total := len(certs) + len(crls)
+	for i, c := range certs {
+		progress(i, total)
 		kind, why := classify(c)
 		if why != "" {
 			reject(describe(c.Subject), why)
@@ -264,13 +269,23 @@ func importFile(ctx context.Context, tx db.Beginner, name, source, by string, ro
 		}
 		t.count(ins)
 	}
-	for _, l := range crls {
+	for i, l := range crls {
+		progress(len(certs)+i, total)
 		if l.Issuer.Country == "" {
 			reject("CRL of "+describe(l.Issuer), "no country (C=) in the issuer")
 			continue
 		}
-		// The CRL's signature is checked against the issuing CSCA each time
-		// it is used (verify), as for CRLs carried by a snapshot.
+		// A CRL is stored only when a CA certificate of its country (in the
+		// store, or in the same file) verifies its signature; verify checks
+		// it again each time it is used, as for CRLs a snapshot carries.
+		ok, serr := crlSignedByKnownCA(ctx, l, certs, store)
+		if serr != nil {
+			return what, t, serr
+		}
+		if !ok {
+			reject("CRL of "+describe(l.Issuer), "no CSCA or link certificate of "+strings.ToUpper(l.Issuer.Country)+" in the trust store verifies its signature (import the CSCA first)")
+			continue
+		}
 		ins, err := db.ImportCRL(ctx, tx, l.Raw, strings.ToUpper(l.Issuer.Country), l.Issuer.String(), l.ThisUpdate, l.NextUpdate, source, by)
 		if err != nil {
 			return what, t, err
@@ -278,6 +293,27 @@ func importFile(ctx context.Context, tx db.Beginner, name, source, by string, ro
 		t.count(ins)
 	}
 	return what, t, nil
+}
+
+// crlSignedByKnownCA reports whether l's signature verifies under a CA
+// certificate of its issuer's name: one of the file's own certificates or
+// one of the trust store's CSCAs and links of its country.
+func crlSignedByKnownCA(ctx context.Context, l *cert.RevocationList, inFile []*cert.Certificate, store *db.TrustStore) (bool, error) {
+	country := strings.ToUpper(l.Issuer.Country)
+	cands := append([]*cert.Certificate(nil), inFile...)
+	for _, get := range []func(context.Context, string) ([]*cert.Certificate, error){store.CSCAs, store.Links} {
+		cs, err := get(ctx, country)
+		if err != nil {
+			return false, fmt.Errorf("trust store: %w", err)
+		}
+		cands = append(cands, cs...)
+	}
+	for _, c := range cands {
+		if c.Subject.Equal(l.Issuer) && l.CheckSignatureFrom(c) == nil {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (t *importTally) count(inserted bool) {

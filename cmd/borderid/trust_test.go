@@ -206,8 +206,15 @@ func TestTrustImportRejectsAndUsage(t *testing.T) {
 	if err := os.WriteFile(leaf, pemCert(t, false), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A CRL whose issuer is not in the store is refused; with its CSCA
+	// in the same file it goes in.
+	caPEM, crlPEM := pemCRL(t)
 	crl := filepath.Join(dir, "ut.crl.pem")
-	if err := os.WriteFile(crl, pemCRL(t), 0o644); err != nil {
+	if err := os.WriteFile(crl, crlPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	caAndCRL := filepath.Join(dir, "ut-csca-and-crl.pem")
+	if err := os.WriteFile(caAndCRL, append(append([]byte{}, caPEM...), crlPEM...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errs := trustCLI(t, ctx, "trust", "import", "--home", home, "--ml-root", wrongRoot,
@@ -216,7 +223,8 @@ func TestTrustImportRejectsAndUsage(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, want := range []string{
-		"imported 2, duplicate 0, rejected 4\n",
+		"imported 1, duplicate 0, rejected 5\n",
+		"rejected: " + crl + ": CRL of C=UT, CN=CSCA UT: no CSCA or link certificate of UT in the trust store verifies its signature",
 		"rejected: " + leaf + ": C=UT, CN=Leaf: not a CA certificate",
 		"rejected: " + junk + ": unparsable",
 		"rejected: " + deMasterList + ": master list refused",
@@ -226,16 +234,26 @@ func TestTrustImportRejectsAndUsage(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(errs, crl+": PEM: imported 1, duplicate 0, rejected 0\n") {
+	if !strings.Contains(errs, crl+": PEM: imported 0, duplicate 0, rejected 1\n") {
 		t.Errorf("progress line of the CRL missing: %s", errs)
+	}
+	code, out, errs = trustCLI(t, ctx, "trust", "import", "--home", home, caAndCRL)
+	if code != exitOK || !strings.Contains(out, "imported 2, duplicate 0, rejected 0\n") {
+		t.Fatalf("CSCA and CRL in one file: exit %d: %s%s", code, out, errs)
 	}
 	// DE_CSCA07.cer alone is a CSCA by its own signature; the CRL is
 	// listed under its issuer's country.
 	code, out, _ = trustCLI(t, ctx, "trust", "list", "--json", "--home", home)
 	var list []struct{ Kind, Country string }
-	if err := json.Unmarshal([]byte(out), &list); code != exitOK || err != nil || len(list) != 2 ||
-		list[0].Kind != "csca" || list[0].Country != "D" || list[1].Kind != "crl" || list[1].Country != "UTO" {
-		t.Errorf("list after the single certificate: exit %d, %v, %+v", code, err, list)
+	if err := json.Unmarshal([]byte(out), &list); code != exitOK || err != nil {
+		t.Fatalf("list: exit %d, %v", code, err)
+	}
+	got := map[string]int{}
+	for _, l := range list {
+		got[l.Kind+" "+l.Country]++
+	}
+	if len(list) != 3 || got["csca D"] != 1 || got["csca UTO"] != 1 || got["crl UTO"] != 1 {
+		t.Errorf("list after the imports: %+v", list)
 	}
 }
 
@@ -262,8 +280,8 @@ func pemCert(t *testing.T, isCA bool) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-// pemCRL is a CRL of the specimen state (C=UT) in PEM.
-func pemCRL(t *testing.T) []byte {
+// pemCRL is a CSCA of the specimen state (C=UT) and a CRL it signed, in PEM.
+func pemCRL(t *testing.T) (caPEM, crlPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -287,5 +305,5 @@ func pemCRL(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crl})
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crl})
 }
