@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,12 +249,36 @@ func (id *Identity) resolve() (*resolved, error) {
 // LoadIdentity reads an identity folder: chip.json (optional: absent means
 // the zero Config) and the files named in docs/chip-identity.md. Other
 // files in the folder (face.jpg written by `borderid read --out`, ...) are
-// ignored. Unknown fields in chip.json are refused.
+// ignored. Unknown fields in chip.json are refused. It is LoadIdentityFS
+// on os.DirFS(dir), with dir in its messages.
 func LoadIdentity(dir string) (*Identity, error) {
+	return loadIdentityFS(dirFS(dir), dir)
+}
+
+// dirFS is os.DirFS, with "" meaning the working directory as it does for
+// filepath.Join.
+func dirFS(dir string) fs.FS {
+	if dir == "" {
+		return os.DirFS(".")
+	}
+	return os.DirFS(dir)
+}
+
+// LoadIdentityFS is LoadIdentity for an identity folder given as a file
+// system whose root is the folder: an fstest.MapFS, an in-memory folder
+// decrypted from an issued identity (enrol/chipstore), os.DirFS. Every
+// file must be a regular file within the limits LoadIdentity applies.
+func LoadIdentityFS(fsys fs.FS) (*Identity, error) {
+	return loadIdentityFS(fsys, "")
+}
+
+// loadIdentityFS reads the identity of fsys; dir only names the folder in
+// messages ("" for a file system of its own).
+func loadIdentityFS(fsys fs.FS, dir string) (*Identity, error) {
 	var cfg Config
-	raw, err := readLimited(filepath.Join(dir, ConfigFile), maxConfigSize)
+	raw, err := readLimitedFS(fsys, dir, ConfigFile, maxConfigSize)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		return nil, err
 	default:
@@ -265,20 +290,26 @@ func LoadIdentity(dir string) (*Identity, error) {
 		if dec.More() {
 			return nil, fmt.Errorf("%w: %s: data after the JSON object", ErrInvalidIdentity, ConfigFile)
 		}
-		if err := cfg.ActiveAuthentication.loadKey(dir); err != nil {
-			return nil, err
+		if a := cfg.ActiveAuthentication; a != nil {
+			if a.Key, err = aaSideFile.loadFS(fsys, dir, a.keyFile()); err != nil {
+				return nil, err
+			}
 		}
-		if err := cfg.ChipAuthentication.loadKey(dir); err != nil {
-			return nil, err
+		if c := cfg.ChipAuthentication; c != nil {
+			if c.Key, err = caSideFile.loadFS(fsys, dir, c.keyFile()); err != nil {
+				return nil, err
+			}
 		}
-		if err := cfg.TerminalAuthentication.loadCVCA(dir); err != nil {
-			return nil, err
+		if t := cfg.TerminalAuthentication; t != nil {
+			if t.CVCA, err = taSideFile.loadFS(fsys, dir, t.cvcaFile()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	files := make(map[string][]byte)
 	for _, name := range fileNames() {
-		b, err := readLimited(filepath.Join(dir, name), maxFileSize)
-		if errors.Is(err, os.ErrNotExist) {
+		b, err := readLimitedFS(fsys, dir, name, maxFileSize)
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
@@ -289,10 +320,28 @@ func LoadIdentity(dir string) (*Identity, error) {
 	return NewIdentity(files, cfg)
 }
 
-// readLimited reads a regular file of at most limit bytes.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+// The side files chip.json names, as LoadIdentityFS reads them (the same
+// descriptions as the loadKey and loadCVCA methods of aa.go, ca.go, ta.go).
+var (
+	aaSideFile = sideFile{field: "active_authentication key_file", what: "active authentication key"}
+	caSideFile = sideFile{field: "chip_authentication key_file", what: "chip authentication key"}
+	taSideFile = sideFile{field: "terminal_authentication cvca_file", what: "terminal authentication trust point"}
+)
+
+// readLimitedFS reads the regular file name of fsys, of at most limit
+// bytes. dir, when not empty, is the folder fsys stands for: errors name
+// the file's path in it, as os.Open's would.
+func readLimitedFS(fsys fs.FS, dir, name string, limit int64) ([]byte, error) {
+	path := name
+	if dir != "" {
+		path = filepath.Join(dir, name)
+	}
+	f, err := fsys.Open(name)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Path = path
+		}
 		return nil, err
 	}
 	defer f.Close()
@@ -520,10 +569,16 @@ func (f sideFile) check(name string) error {
 }
 
 func (f sideFile) load(dir, name string) ([]byte, error) {
+	return f.loadFS(dirFS(dir), dir, name)
+}
+
+// loadFS reads the side file name of fsys (dir names it in messages, as
+// in readLimitedFS). The name is checked before it is opened.
+func (f sideFile) loadFS(fsys fs.FS, dir, name string) ([]byte, error) {
 	if err := f.check(name); err != nil {
 		return nil, err
 	}
-	b, err := readLimited(filepath.Join(dir, name), maxConfigSize)
+	b, err := readLimitedFS(fsys, dir, name, maxConfigSize)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidIdentity, f.what, err)
 	}
