@@ -50,10 +50,32 @@
 // transaction-level advisory lock (so concurrent starters serialise), and
 // recorded in schema_migrations. Applying them again does nothing.
 //
+// # Enrolment and audit (issue 5)
+//
+// Migration 0003 holds applications, envelope-encrypted biometrics and
+// issued documents (found by the blind index of their number only);
+// migration 0004 the hash-chained, append-only audit_log and its signed
+// checkpoints. Every read and write runs in [WithScope], which sets
+// borderid.actor, borderid.role and borderid.office with
+// set_config(name, value, true): transaction-local, so nothing survives on
+// a pooled connection. The row-level security policies read them: office
+// roles see their office only, the issuer approved and issued enrolments
+// of every office, the auditor the audit log only; without a scope nothing
+// is visible. The app role has no DELETE or TRUNCATE anywhere and UPDATE
+// only on the columns a state change touches; triggers make the
+// application state machine, the document status (VALID < LOST < STOLEN <
+// REVOKED, strictly up) and the audit log one-way for every role. The
+// audit chain's encoding and the exact guarantee of [VerifyAudit] are in
+// audit.go.
+//
 // # What this package does not do
 //
-// It does not use DATABASE_URL or an external server yet, does not manage
-// backups, and does not yet set the per-transaction office
-// (set_config('borderid.office', ..., true)) the RLS policies of issue 5 will
-// read: that comes with the enrolment tables.
+// It does not use DATABASE_URL or an external server yet and does not
+// manage backups. It does not check roles in Go (package enrol does, before
+// the database checks them again), and it does not encrypt: biometric rows
+// arrive sealed by internal/envelope. The audit log protects rows up to the
+// newest exported checkpoint against deletion; rows after it only against
+// change (see audit.go). A superuser can still drop triggers and policies:
+// that is a schema change, visible in the server log, and caught by
+// [VerifyAudit] for every checkpointed row.
 package db
