@@ -133,6 +133,27 @@ func (s *TrustStore) CRLs(ctx context.Context, country2 string) ([]*cert.Revocat
 	return out, nil
 }
 
+// Anchors returns the DER of every CSCA and link certificate, and of every
+// CRL, each in import order: what a master list published by this state
+// (borderid trust export, issue 4) carries.
+func (s *TrustStore) Anchors(ctx context.Context) (certs, crls [][]byte, err error) {
+	rows, err := s.pool.Query(ctx, "SELECT der FROM trust_certificates WHERE kind IN ('csca', 'link') ORDER BY id")
+	if err != nil {
+		return nil, nil, fmt.Errorf("db: trust store anchors: %w", err)
+	}
+	if certs, err = pgx.CollectRows(rows, pgx.RowTo[[]byte]); err != nil {
+		return nil, nil, fmt.Errorf("db: trust store anchors: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, "SELECT der FROM trust_crls ORDER BY id")
+	if err != nil {
+		return nil, nil, fmt.Errorf("db: trust store CRLs: %w", err)
+	}
+	if crls, err = pgx.CollectRows(rows, pgx.RowTo[[]byte]); err != nil {
+		return nil, nil, fmt.Errorf("db: trust store CRLs: %w", err)
+	}
+	return certs, crls, nil
+}
+
 // List returns every certificate and CRL, certificates first, each in
 // import order.
 func (s *TrustStore) List(ctx context.Context) ([]TrustEntry, error) {

@@ -22,7 +22,8 @@ import (
 	"borderid/reader/lds/specimen"
 )
 
-const chipUsage = `chip serve (--identity DIR | --specimen) [--vpcd HOST:PORT] [--faults LIST]
+const chipUsage = `chip serve (--identity DIR | --specimen | --chip ID [--home DIR]) [--vpcd HOST:PORT] [--faults LIST]
+       borderid chip export ID --out DIR [--home DIR]
        borderid chip specimen --out DIR [--mrz LINES] [--face-bytes N] [--extended-length]
                               [--pace none|gm|im|cam] [--param-id N] [--cipher aes128|aes192|aes256|3des]
                               [--can NNNNNN] [--ca=true|false] [--aa none|rsa1024|rsa2048|p256|bp256]
@@ -31,7 +32,11 @@ const chipUsage = `chip serve (--identity DIR | --specimen) [--vpcd HOST:PORT] [
 
 serve     puts a software passport chip into a virtual reader (pcscd's vpcd
           driver) until interrupted; without --vpcd it takes the first free one.
-          --specimen serves a fresh default specimen (that of chip specimen)
+          --specimen serves a fresh default specimen (that of chip specimen);
+          --chip ID serves a chip issued by this state (<home>/chips/ID),
+          decrypted in memory only
+export    writes a clear copy of an issued chip identity to DIR (it holds
+          biometric data: only on explicit request, 0700/0600)
 specimen  writes a chip identity with synthetic data (prints its MRZ). The
           default is a current passport: PACE-CAM on brainpoolP256r1 with
           AES-128 (MRZ or CAN 123456), chip authentication and RSA-1024 active
@@ -56,6 +61,8 @@ func cmdChip(ctx context.Context, e *env, args []string) error {
 		return chipSpecimen(ctx, e, args[1:])
 	case "mrz":
 		return chipMRZ(ctx, e, args[1:])
+	case "export":
+		return chipExport(ctx, e, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintf(e.stderr, "usage: borderid %s\n", chipUsage)
 		return nil
@@ -67,6 +74,8 @@ func chipServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "chip serve", chipUsage)
 	dir := fs.String("identity", "", "chip identity `DIR` (docs/chip-identity.md)")
 	spec := fs.Bool("specimen", false, "serve a freshly generated specimen chip (prints its MRZ)")
+	chipID := fs.String("chip", "", "serve the issued chip `ID` of <home>/chips (decrypted in memory)")
+	homeF := homeFlag(fs)
 	addr := fs.String("vpcd", "", "vpcd `HOST:PORT` (default: lease the first free virtual reader)")
 	faultSpec := fs.String("faults", "", "inject faults for tests: comma-separated `LIST` of "+faultNames())
 	if err := parseFlags(fs, args); err != nil {
@@ -76,11 +85,23 @@ func chipServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if (*dir == "") == !*spec {
-		return usagef("give exactly one of --identity DIR and --specimen")
+	given := 0
+	for _, b := range []bool{*dir != "", *spec, *chipID != ""} {
+		if b {
+			given++
+		}
+	}
+	if given != 1 {
+		return usagef("give exactly one of --identity DIR, --specimen and --chip ID")
 	}
 	var id *chipsim.Identity
-	if *spec {
+	if *chipID != "" {
+		home, herr := homeDir(e, *homeF)
+		if herr != nil {
+			return herr
+		}
+		id, err = loadIssuedChip(ctx, home, *chipID)
+	} else if *spec {
 		var p chipspec.Profile
 		if p, err = defaultChip().profile(); err != nil {
 			return err

@@ -5,7 +5,11 @@
 //	borderid chip serve  put a software passport chip into a virtual reader (vpcd)
 //	borderid chip specimen  write a specimen chip identity (synthetic data) to a folder
 //	borderid db start|stop|status  the private PostgreSQL cluster under <home>
-//	borderid trust import|list     the trust store (CSCAs, link certificates, CRLs) in PostgreSQL
+//	borderid trust import|list|export  the trust store (CSCAs, link certificates, CRLs) in PostgreSQL
+//	borderid init        make a working state in <home>: HSM keys, certificates, database
+//	borderid serve       the enrolment service (HTTPS, mutual TLS)
+//	borderid keys rotate rewrap every data key under a new key-encryption key
+//	borderid audit verify  check the audit log's hash chain and signed checkpoints
 //
 // Exit codes (CONTRACTS.md): 0 the chip was read (whatever the verdict),
 // 1 it could not be read (or the command failed), 2 usage error.
@@ -55,7 +59,11 @@ func commands() []command {
 		{"verify", "re-verify offline the files read --out wrote (passive authentication, hashes, MRZ, expiry)", cmdVerify},
 		{"chip", "software chip: `chip serve` puts one into a virtual reader, `chip specimen` writes one", cmdChip},
 		{"db", "private PostgreSQL cluster: `db start|stop|status [--home DIR]`", cmdDB},
-		{"trust", "trust store: `trust import FILE... [--ml-root CERT]...`, `trust list [--json]` [--home DIR]", cmdTrust},
+		{"trust", "trust store: `trust import FILE... [--ml-root CERT]...`, `trust list [--json]`, `trust export --out FILE` [--home DIR]", cmdTrust},
+		{"init", "make a working state in <home>: `init --state CODE` (HSM keys, certificates, database)", cmdInit},
+		{"serve", "the enrolment service: `serve [--listen 127.0.0.1:8443]` (HTTPS, mutual TLS)", cmdServe},
+		{"keys", "keys: `keys rotate` rewraps every data key under a new key-encryption key", cmdKeys},
+		{"audit", "audit log: `audit verify` checks the hash chain and the signed checkpoints", cmdAudit},
 		{"version", "print the version", cmdVersion},
 	}
 }

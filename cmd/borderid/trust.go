@@ -23,6 +23,7 @@ import (
 
 const trustUsage = `trust import FILE... [--ml-root CERT]... [--home DIR]
        borderid trust list [--json] [--home DIR]
+       borderid trust export --out FILE [--crl-days N] [--home DIR]
 
 import  adds to the trust store (PostgreSQL, issue 4 item 3):
         *.ml     ICAO CSCA master lists (9303-12 §9), whose signature must
@@ -34,7 +35,12 @@ import  adds to the trust store (PostgreSQL, issue 4 item 3):
         (same SHA-256 already there), rejected with the reason. Exit 0 when
         the import ran, even with rejected items.
 list    prints the trust store; --json: an array of {kind, country,
-        subject, not_after, sha256, source}`
+        subject, not_after, sha256, source}
+export  writes a signed snapshot for border stations: an ICAO master list of
+        every CSCA and link certificate in the store, signed by this state's
+        master-list signer (HSM), with the store's CRLs and a fresh CRL of
+        this state's CSCA; stations read it with
+        read --trust FILE --ml-root <home>/pki/csca.crt`
 
 // cmdTrust is `borderid trust import|list` (issue 4, item 3).
 func cmdTrust(ctx context.Context, e *env, args []string) error {
@@ -47,6 +53,8 @@ func cmdTrust(ctx context.Context, e *env, args []string) error {
 		return cmdTrustImport(ctx, e, args[1:])
 	case "list":
 		return cmdTrustList(ctx, e, args[1:])
+	case "export":
+		return cmdTrustExport(ctx, e, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintf(e.stderr, "usage: borderid %s\n", trustUsage)
 		return nil

@@ -1,0 +1,471 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"borderid/db"
+	"borderid/internal/cert"
+	"borderid/internal/cvc"
+	"borderid/internal/hsm"
+	"borderid/internal/pki"
+)
+
+const initUsage = `init --state CODE [--partners] [--home DIR]
+
+Makes a working state in <home> on a fresh machine, and completes one that is
+half made. Nothing that exists is overwritten: keys stay in the HSM, a
+certificate file that exists is kept (and checked against its key).
+
+  <home>/hsm                  SoftHSM2 token "borderid": csca, ds, mlsigner,
+                              status-signer, audit-signer, cvca, dv, is (EC
+                              P-256, sensitive, non-extractable), kek-v1 (AES),
+                              blind-index (HMAC)
+  <home>/pki/csca.crt         CSCA (ICAO 9303-12, explicit EC parameters)
+  <home>/pki/ds-1.crt         Document Signer under the CSCA
+  <home>/pki/mlsigner.crt     master-list signer under the CSCA
+  <home>/pki/status-signer.crt, audit-signer.crt
+  <home>/pki/cvca.cvcert, dv.cvcert, is.cvcert   EAC chain for own border posts
+  <home>/terminal/            the border posts' terminal folder (certificates +
+                              is.uri naming the HSM key; PIN in secrets/hsm-pin)
+  <home>/pki/tls-ca.crt, server.crt; secrets/tls-ca.key, server.key
+  <home>/pki/clients/NAME.{crt,key}, clients/ca.crt   demo staff certificates
+  <home>/pg                   the private PostgreSQL cluster, migrated; the
+                              state's CSCA in its trust store`
+
+// demoClients are the staff certificates init writes (issue 5, item 1).
+var demoClients = []pki.ClientSpec{
+	{CommonName: "clerk-office1", Office: "office1", Roles: []string{"clerk"}},
+	{CommonName: "approver-office1", Office: "office1", Roles: []string{"approver"}},
+	{CommonName: "clerk-approver-office1", Office: "office1", Roles: []string{"clerk", "approver"}},
+	{CommonName: "clerk-office2", Office: "office2", Roles: []string{"clerk"}},
+	{CommonName: "approver-office2", Office: "office2", Roles: []string{"approver"}},
+	{CommonName: "issuer", Roles: []string{"issuer"}},
+	{CommonName: "border-post1", Roles: []string{"border"}},
+	{CommonName: "auditor", Roles: []string{"auditor"}},
+}
+
+// hsmECKeys are the signing keys init keeps in the HSM.
+var hsmECKeys = []string{"csca", "ds", "mlsigner", "status-signer", "audit-signer", "cvca", "dv", "is"}
+
+// cmdInit is `borderid init` (issue 5, item 1).
+func cmdInit(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "init", initUsage)
+	homeF := homeFlag(fs)
+	stateF := fs.String("state", "", "this state's ICAO three-letter code (e.g. UTO)")
+	partners := fs.Bool("partners", false, "also write demo partner states (issue 6)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("unexpected arguments: %v", fs.Args())
+	}
+	state := strings.ToUpper(strings.TrimSpace(*stateF))
+	if state == "" {
+		return usagef("--state is required (the ICAO three-letter code, e.g. UTO)")
+	}
+	c2, ok := cert.Alpha3ToAlpha2(state)
+	if !ok {
+		return usagef("--state %q is not an ICAO 9303-3 state code in borderid's table", *stateF)
+	}
+	if *partners {
+		return usagef("--partners comes with the cross-border service (issue 6) and is not built yet")
+	}
+	home, err := homeDir(e, *homeF)
+	if err != nil {
+		return err
+	}
+	st := &stateInit{e: e, home: home, state: state, c2: c2, now: time.Now().UTC()}
+	return st.run(ctx)
+}
+
+type stateInit struct {
+	e         *env
+	home      string
+	state, c2 string
+	now       time.Time
+	tok       *hsm.Token
+	keys      map[string]crypto.Signer
+}
+
+func (s *stateInit) say(format string, a ...any) { fmt.Fprintf(s.e.stdout, format+"\n", a...) }
+
+func (s *stateInit) run(ctx context.Context) error {
+	for _, d := range []string{"", "pki", "pki/clients", "secrets", "terminal", "chips", "audit"} {
+		if err := os.MkdirAll(filepath.Join(s.home, d), 0o700); err != nil {
+			return err
+		}
+	}
+	tok, err := hsm.Open(ctx, s.home)
+	if err != nil {
+		return err
+	}
+	defer tok.Close()
+	s.tok = tok
+	s.keys = map[string]crypto.Signer{}
+	for _, label := range hsmECKeys {
+		k, created, err := tok.EnsureECKey(label, elliptic.P256())
+		if err != nil {
+			return fmt.Errorf("HSM key %s: %w", label, err)
+		}
+		s.keys[label] = k
+		if created {
+			s.say("hsm: generated %s (EC P-256, sensitive, non-extractable)", label)
+		}
+	}
+	versions, err := tok.KEKVersions()
+	if err != nil {
+		return err
+	}
+	if len(versions) == 0 {
+		if _, err := tok.EnsureKEK(1); err != nil {
+			return fmt.Errorf("HSM key-encryption key: %w", err)
+		}
+		s.say("hsm: generated kek-v1 (AES-256)")
+	}
+	if created, err := tok.EnsureIndexKey(); err != nil {
+		return fmt.Errorf("HSM blind-index key: %w", err)
+	} else if created {
+		s.say("hsm: generated blind-index (HMAC-SHA256)")
+	}
+
+	if err := s.icaoCertificates(); err != nil {
+		return err
+	}
+	if err := s.eacCertificates(); err != nil {
+		return err
+	}
+	if err := s.tlsCertificates(); err != nil {
+		return err
+	}
+	c, err := db.Ensure(ctx, s.home)
+	if err != nil {
+		return err
+	}
+	if err := s.trustOwnCSCA(ctx, c); err != nil {
+		return err
+	}
+	s.say("state %s ready in %s (database %s)", s.state, s.home, c.Addr())
+	s.say("next: borderid serve --home %s", s.home)
+	return nil
+}
+
+// icaoCertificates issues the CSCA and the certificates under it.
+func (s *stateInit) icaoCertificates() error {
+	pkiDir := filepath.Join(s.home, "pki")
+	org := "borderid " + s.state
+	cscaDER, err := s.ensureCert(filepath.Join(pkiDir, "csca.crt"), "csca", func() ([]byte, error) {
+		return pki.Issue(pki.Template{
+			Kind: pki.CSCA, Country: s.c2, Organization: org, CommonName: s.state + " CSCA",
+			NotBefore: s.now, NotAfter: s.now.AddDate(15, 0, 0), PrivateKeyUsageEnd: s.now.AddDate(5, 0, 0),
+		}, s.keys["csca"].Public(), nil, s.keys["csca"])
+	})
+	if err != nil {
+		return err
+	}
+	under := func(file, label string, t pki.Template) error {
+		t.Country, t.Organization = s.c2, org
+		_, err := s.ensureCert(filepath.Join(pkiDir, file), label, func() ([]byte, error) {
+			return pki.Issue(t, s.keys[label].Public(), cscaDER, s.keys["csca"])
+		})
+		return err
+	}
+	if err := under("ds-1.crt", "ds", pki.Template{
+		Kind: pki.DocumentSigner, CommonName: s.state + " Document Signer 1", DocumentTypes: []string{"P"},
+		NotBefore: s.now, NotAfter: s.now.AddDate(11, 0, 0), PrivateKeyUsageEnd: s.now.AddDate(1, 0, 0),
+	}); err != nil {
+		return err
+	}
+	if err := under("mlsigner.crt", "mlsigner", pki.Template{
+		Kind: pki.MasterListSigner, CommonName: s.state + " Master List Signer",
+		NotBefore: s.now, NotAfter: s.now.AddDate(5, 0, 0),
+	}); err != nil {
+		return err
+	}
+	// The status and audit signers are self-signed with named curves: the
+	// status signer's certificate travels in JWS x5c headers that partners
+	// read with ordinary X.509 libraries, which refuse explicit parameters
+	// (so a chain to the CSCA could not be checked by them); partners
+	// register it out of band as the status-signer root (issue 6).
+	selfSigned := func(file, label string, t pki.Template) error {
+		t.Country, t.Organization = s.c2, org
+		_, err := s.ensureCert(filepath.Join(pkiDir, file), label, func() ([]byte, error) {
+			return pki.Issue(t, s.keys[label].Public(), nil, s.keys[label])
+		})
+		return err
+	}
+	if err := selfSigned("status-signer.crt", "status-signer", pki.Template{
+		Kind: pki.StatusSigner, CommonName: s.state + " Document Status Signer",
+		NotBefore: s.now, NotAfter: s.now.AddDate(3, 0, 0),
+	}); err != nil {
+		return err
+	}
+	return selfSigned("audit-signer.crt", "audit-signer", pki.Template{
+		Kind: pki.AuditSigner, CommonName: s.state + " Audit Checkpoint Signer",
+		NotBefore: s.now, NotAfter: s.now.AddDate(10, 0, 0),
+	})
+}
+
+// ensureCert returns the certificate in path, issuing it with make when
+// the file does not exist. An existing certificate must hold the HSM key's
+// public half: a mismatch means the token and the folder are not the same
+// state, which init refuses to paper over.
+func (s *stateInit) ensureCert(path, label string, make func() ([]byte, error)) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("%s: not a PEM certificate", path)
+		}
+		c, err := cert.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if !samePublic(c.PublicKey, s.keys[label].Public()) {
+			return nil, fmt.Errorf("%s does not hold the public key of HSM key %q: the folder and the token are not the same state", path, label)
+		}
+		return blk.Bytes, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	der, err := make()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	if err := writeNew(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return nil, err
+	}
+	s.say("pki: wrote %s", path)
+	return der, nil
+}
+
+func samePublic(a, b crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	ea, ok := a.(equaler)
+	return ok && ea.Equal(b)
+}
+
+// writeNew writes a file that must not exist yet (O_EXCL): init never
+// overwrites.
+func writeNew(path string, b []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// eacCertificates issues the CVCA -> DV -> IS chain of the state's own
+// border posts (BSI TR-03110-3) and writes their terminal folder.
+func (s *stateInit) eacCertificates() error {
+	pkiDir := filepath.Join(s.home, "pki")
+	day := time.Date(s.now.Year(), s.now.Month(), s.now.Day(), 0, 0, 0, 0, time.UTC)
+	cvcaCHR := s.c2 + "CVCA00001"
+	dvCHR := s.c2 + "DVCA00001"
+	isCHR := s.c2 + "IS00000001"
+	domain, err := cvc.DomainOf(s.keys["cvca"].Public())
+	if err != nil {
+		return fmt.Errorf("CVCA key: %w", err)
+	}
+	pub := func(label string, d *cvc.ECDomain) (*cvc.PublicKey, error) {
+		return cvc.NewPublicKey(cvc.ECDSASHA256, s.keys[label].Public().(*ecdsa.PublicKey), d)
+	}
+	ensure := func(name string, make func() ([]byte, error)) ([]byte, error) {
+		path := filepath.Join(pkiDir, name)
+		if b, err := os.ReadFile(path); err == nil {
+			return b, nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		b, err := make()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := writeNew(path, b, 0o644); err != nil {
+			return nil, err
+		}
+		s.say("pki: wrote %s", path)
+		return b, nil
+	}
+	cvcaDER, err := ensure("cvca.cvcert", func() ([]byte, error) {
+		p, err := pub("cvca", domain)
+		if err != nil {
+			return nil, err
+		}
+		return cvc.Create(rand.Reader, cvc.Template{CHR: cvcaCHR, Role: cvc.RoleCVCA, Rights: cvc.ReadDG3 | cvc.ReadDG4,
+			PublicKey: p, Effective: day, Expiration: day.AddDate(3, 0, 0)}, cvc.Issuer{Key: s.keys["cvca"]})
+	})
+	if err != nil {
+		return err
+	}
+	cvcaCert, err := cvc.Parse(cvcaDER)
+	if err != nil {
+		return fmt.Errorf("pki/cvca.cvcert: %w", err)
+	}
+	dvDER, err := ensure("dv.cvcert", func() ([]byte, error) {
+		p, err := pub("dv", nil)
+		if err != nil {
+			return nil, err
+		}
+		return cvc.Create(rand.Reader, cvc.Template{CHR: dvCHR, Role: cvc.RoleDVDomestic, Rights: cvc.ReadDG3 | cvc.ReadDG4,
+			PublicKey: p, Effective: day, Expiration: day.AddDate(0, 3, 0)}, cvc.Issuer{Cert: cvcaCert, Key: s.keys["cvca"]})
+	})
+	if err != nil {
+		return err
+	}
+	dvCert, err := cvc.Parse(dvDER)
+	if err != nil {
+		return fmt.Errorf("pki/dv.cvcert: %w", err)
+	}
+	isDER, err := ensure("is.cvcert", func() ([]byte, error) {
+		p, err := pub("is", nil)
+		if err != nil {
+			return nil, err
+		}
+		return cvc.Create(rand.Reader, cvc.Template{CHR: isCHR, Role: cvc.RoleIS, Rights: cvc.ReadDG3,
+			PublicKey: p, Effective: day, Expiration: day.AddDate(0, 1, 0)}, cvc.Issuer{Cert: dvCert, Key: s.keys["dv"], Domain: domain})
+	})
+	if err != nil {
+		return err
+	}
+	term := filepath.Join(s.home, "terminal")
+	for name, b := range map[string][]byte{"cvca.cvcert": cvcaDER, "dv.cvcert": dvDER, "is.cvcert": isDER} {
+		if err := writeIfAbsent(filepath.Join(term, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	module, err := hsm.ModulePath()
+	if err != nil {
+		return err
+	}
+	uri := "pkcs11:token=" + hsm.TokenLabel + ";object=is;type=private?module-path=" + module + "\n"
+	return writeIfAbsent(filepath.Join(term, "is.uri"), []byte(uri), 0o600)
+}
+
+func writeIfAbsent(path string, b []byte, mode os.FileMode) error {
+	err := writeNew(path, b, mode)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	return err
+}
+
+// tlsCertificates makes the TLS CA, the server certificate and the demo
+// staff certificates. TLS keys are software keys in files (0600): they
+// protect transport, not documents, and must be usable by the TLS stack.
+func (s *stateInit) tlsCertificates() error {
+	pkiDir := filepath.Join(s.home, "pki")
+	secrets := filepath.Join(s.home, "secrets")
+	caCrt, caKey := filepath.Join(pkiDir, "tls-ca.crt"), filepath.Join(secrets, "tls-ca.key")
+	var ca *pki.TLSCA
+	if _, err := os.Stat(caCrt); err == nil {
+		var err error
+		cb, err := os.ReadFile(caCrt)
+		if err != nil {
+			return err
+		}
+		kb, err := os.ReadFile(caKey)
+		if err != nil {
+			return err
+		}
+		if ca, err = pki.LoadTLSCA(cb, kb); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if ca, err = pki.NewTLSCA(s.c2, s.state); err != nil {
+			return err
+		}
+		keyPEM, err := pki.MarshalKeyPEM(ca.Key)
+		if err != nil {
+			return err
+		}
+		if err := writeNew(caKey, keyPEM, 0o600); err != nil {
+			return err
+		}
+		if err := writeNew(caCrt, ca.CertPEM, 0o644); err != nil {
+			return err
+		}
+		s.say("pki: wrote %s", caCrt)
+	}
+	if err := writeIfAbsent(filepath.Join(pkiDir, "clients", "ca.crt"), ca.CertPEM, 0o644); err != nil {
+		return err
+	}
+	srvCrt := filepath.Join(pkiDir, "server.crt")
+	if _, err := os.Stat(srvCrt); errors.Is(err, os.ErrNotExist) {
+		c, k, err := ca.IssueServer([]string{"127.0.0.1", "localhost", "::1"})
+		if err != nil {
+			return err
+		}
+		if err := writeNew(filepath.Join(secrets, "server.key"), k, 0o600); err != nil {
+			return err
+		}
+		if err := writeNew(srvCrt, c, 0o644); err != nil {
+			return err
+		}
+		s.say("pki: wrote %s", srvCrt)
+	}
+	for _, spec := range demoClients {
+		crt := filepath.Join(pkiDir, "clients", spec.CommonName+".crt")
+		if _, err := os.Stat(crt); err == nil {
+			continue
+		}
+		spec.Country = s.c2
+		spec.NotAfter = s.now.AddDate(1, 0, 0)
+		c, k, err := ca.IssueClient(spec)
+		if err != nil {
+			return fmt.Errorf("client %s: %w", spec.CommonName, err)
+		}
+		if err := writeNew(filepath.Join(pkiDir, "clients", spec.CommonName+".key"), k, 0o600); err != nil {
+			return err
+		}
+		if err := writeNew(crt, c, 0o644); err != nil {
+			return err
+		}
+		s.say("pki: wrote %s (%s)", crt, strings.Join(spec.Roles, "+"))
+	}
+	return nil
+}
+
+// trustOwnCSCA puts the state's CSCA into its own trust store, so its own
+// border posts verify its documents.
+func (s *stateInit) trustOwnCSCA(ctx context.Context, c *db.Cluster) error {
+	b, err := os.ReadFile(filepath.Join(s.home, "pki", "csca.crt"))
+	if err != nil {
+		return err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return errors.New("pki/csca.crt: not PEM")
+	}
+	pc, err := cert.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, c, db.Owner)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ins, err := db.ImportCertificate(ctx, pool, blk.Bytes, db.KindCSCA, s.c2, pc.Subject.String(), pc.NotAfter, "init:pki/csca.crt", "borderid init")
+	if err != nil {
+		return err
+	}
+	if ins {
+		s.say("trust: the state's CSCA is in the trust store")
+	}
+	return nil
+}
