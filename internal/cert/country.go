@@ -38,6 +38,11 @@ func icaoSpecial() []struct {
 	}{
 		{"D", "DE", false},   // Germany (ISO DEU); C=DE
 		{"UTO", "UT", false}, // Utopia, the ICAO specimen state (9303-3 App. B); borderid's demo state
+		// borderid's demo partner states (issue 6): fictional, with
+		// two-letter codes from ISO 3166-1's user-assigned range (XA-XZ), so
+		// they can never be a real state's.
+		{"ATL", "XA", false}, // Atlantis
+		{"LEM", "XL", false}, // Lemuria
 		{"EUE", "EU", false}, // European Union laissez-passer; C=EU in the master list
 		{"UNO", "UN", false}, // United Nations organisation; C=UN in the master list
 		{"UNA", "UN", true},  // UN specialised agency

@@ -41,7 +41,7 @@ func TestCountryTable(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ in, want string }{
-		{"D", "DE"}, {"D<<", "DE"}, {"UTO", "UT"}, {"GBR", "GB"}, {"NLD", "NL"}, {"DEU", "DE"},
+		{"D", "DE"}, {"D<<", "DE"}, {"UTO", "UT"}, {"ATL", "XA"}, {"LEM", "XL"}, {"GBR", "GB"}, {"NLD", "NL"}, {"DEU", "DE"},
 		{"EUE", "EU"}, {"UNO", "UN"}, {"UNK", "UN"}, {"utO", "UT"},
 	} {
 		if got, ok := Alpha3ToAlpha2(c.in); !ok || got != c.want {
@@ -49,7 +49,7 @@ func TestCountryTable(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ in, want string }{
-		{"DE", "D"}, {"UT", "UTO"}, {"GB", "GBR"}, {"gb", "GBR"}, {"EU", "EUE"}, {"UN", "UNO"},
+		{"DE", "D"}, {"UT", "UTO"}, {"XA", "ATL"}, {"XL", "LEM"}, {"GB", "GBR"}, {"gb", "GBR"}, {"EU", "EUE"}, {"UN", "UNO"},
 		{"KS", "RKS"}, {"XK", "RKS"}, {"si", "SVN"},
 	} {
 		if got, ok := Alpha2ToAlpha3(c.in); !ok || got != c.want {
