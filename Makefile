@@ -5,7 +5,7 @@ BIN   := bin/borderid
 HOME_DIR ?= $(CURDIR)/var
 export BORDERID_HOME ?= $(HOME_DIR)
 
-.PHONY: all setup build run test test-short vet fmt fuzz bench bench-read bench-auth bench-pa pcscd clean
+.PHONY: all setup build run run-specimen test test-short vet fmt fuzz bench bench-read bench-auth bench-pa pcscd clean
 
 all: build
 
@@ -20,10 +20,16 @@ build:
 pcscd:
 	@scripts/pcscd-up
 
-# The demo of the main job: a software passport chip is put into a virtual
-# reader through pcscd and read with `borderid read`, which prints the report.
+# The demo of the main job, the whole story on real components: a state is
+# made (HSM keys, certificates, database), a citizen is enrolled and a chip
+# issued over the HTTPS API, and a border post reads the chip in a virtual
+# reader against the state's signed trust snapshot (verdict GENUINE).
 run: setup build pcscd
 	@scripts/demo $(BIN)
+
+# The reader alone: a specimen chip (synthetic data) read with a master list.
+run-specimen: setup build pcscd
+	@scripts/demo-specimen $(BIN)
 
 # Everything, against the real components (pcscd + vpcd).
 test: pcscd vet

@@ -62,6 +62,7 @@ func commands() []command {
 		{"trust", "trust store: `trust import FILE... [--ml-root CERT]...`, `trust list [--json]`, `trust export --out FILE` [--home DIR]", cmdTrust},
 		{"init", "make a working state in <home>: `init --state CODE` (HSM keys, certificates, database)", cmdInit},
 		{"serve", "the enrolment service: `serve [--listen 127.0.0.1:8443]` (HTTPS, mutual TLS)", cmdServe},
+		{"enrol", "enrolment material: `enrol sample --out DIR` writes a synthetic face and finger records", cmdEnrol},
 		{"keys", "keys: `keys rotate` rewraps every data key under a new key-encryption key", cmdKeys},
 		{"audit", "audit log: `audit verify` checks the hash chain and the signed checkpoints", cmdAudit},
 		{"version", "print the version", cmdVersion},

@@ -98,6 +98,7 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	}
 	var term *reader.Terminal
 	if f.terminal != "" {
+		homeSoftHSM(e, f.terminal)
 		if term, err = reader.LoadTerminalPIN(ctx, f.terminal, e.getenv(reader.TerminalPINEnv)); err != nil {
 			return usagef("--terminal %s: %v", f.terminal, err)
 		}
@@ -557,4 +558,24 @@ func passiveAuthentication(ctx context.Context, res *reader.Result, store verify
 		cardSecurity = verify.VerifyCardSecurity(ctx, b, state, store, now, verify.Policy{})
 	}
 	return sod, cardSecurity
+}
+
+// homeSoftHSM points SoftHSM2 at the token of the borderid home a terminal
+// folder belongs to. `borderid init` writes <home>/terminal with is.uri
+// naming the inspection-system key in <home>/hsm; SoftHSM2 finds its token
+// store through SOFTHSM2_CONF, which CONTRACTS.md says borderid sets, never
+// the user. An explicit SOFTHSM2_CONF is left alone (another HSM setup).
+func homeSoftHSM(e *env, terminalDir string) {
+	if _, err := os.Stat(filepath.Join(terminalDir, reader.TerminalURIFile)); err != nil {
+		return
+	}
+	if e.getenv("SOFTHSM2_CONF") != "" || os.Getenv("SOFTHSM2_CONF") != "" {
+		return
+	}
+	conf := filepath.Join(terminalDir, "..", "hsm", "softhsm2.conf")
+	if _, err := os.Stat(conf); err == nil {
+		if abs, err := filepath.Abs(conf); err == nil {
+			os.Setenv("SOFTHSM2_CONF", abs)
+		}
+	}
 }
