@@ -359,6 +359,7 @@ type VerifyReport struct {
 	LastSeq     int64    // the newest seq (0: empty)
 	Checkpoints int      // checkpoints in the table
 	Exported    int      // checkpoint files in the folder
+	Head        int64    // the seq recorded outside the database (HeadFile); 0: none
 	OK          bool     // no problem found
 	Problems    []string // one sentence each, first maxProblems
 }
@@ -390,6 +391,10 @@ func VerifyAudit(ctx context.Context, b Beginner, s Scope, pub crypto.PublicKey,
 		return nil, err
 	}
 	rep.Exported = len(files)
+	head, err := ReadHead(dir)
+	if err != nil {
+		return nil, err
+	}
 	var table []Checkpoint
 	// chain[seq] for every checkpointed seq, as recomputed.
 	want := map[int64][]byte{}
@@ -415,6 +420,9 @@ func VerifyAudit(ctx context.Context, b Beginner, s Scope, pub crypto.PublicKey,
 		}
 		for _, c := range files {
 			want[c.Seq] = nil
+		}
+		if head != nil {
+			want[head.Seq] = nil
 		}
 		rows, err = tx.Query(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`)
 		if err != nil {
@@ -451,6 +459,17 @@ func VerifyAudit(ctx context.Context, b Beginner, s Scope, pub crypto.PublicKey,
 		return nil, err
 	}
 	rep.Checkpoints = len(table)
+	if head != nil {
+		rep.Head = head.Seq
+		switch h := want[head.Seq]; {
+		case head.Seq > rep.LastSeq:
+			rep.problem("the log reached row %d (recorded outside the database in %s) but ends at row %d: rows deleted", head.Seq, HeadFile, rep.LastSeq)
+		case h == nil:
+			rep.problem("row %d, recorded outside the database in %s, is missing", head.Seq, HeadFile)
+		case !bytes.Equal(h, head.Hash):
+			rep.problem("row %d does not match the hash recorded outside the database in %s: rows up to %d changed", head.Seq, HeadFile, head.Seq)
+		}
+	}
 	check := func(where string, c Checkpoint) {
 		h := want[c.Seq]
 		switch {

@@ -328,6 +328,39 @@ func TestAuditTamperingIsCaught(t *testing.T) {
 		tamper(t, ctx, owner, `DELETE FROM audit_log WHERE seq >= 9`, `DELETE FROM audit_checkpoints WHERE seq >= 9`)
 		wantProblem(t, verifyChain(t, ctx, app, k, dir), "exported checkpoint 10 is beyond the last row 8")
 	})
+	t.Run("head file catches a deleted tail after the last checkpoint", func(t *testing.T) {
+		app, owner, k, dir := setup(t)
+		ctx := ctxT(t)
+		// Writers record each committed row outside the database (as
+		// enrol.Core does): rows 9 and 10 come after the last checkpoint (8).
+		var seq int64
+		var hash []byte
+		for i := 0; i < 2; i++ {
+			err := db.WithScope(ctx, app, approver1, func(tx pgx.Tx) error {
+				var err error
+				seq, hash, err = db.InsertAuditReturning(ctx, tx, db.AuditEntry{Actor: approver1.Actor, Role: approver1.Role,
+					Office: approver1.Office, Action: "get_face", Purpose: "test", Outcome: db.OutcomeOK})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.AdvanceHead(dir, seq, hash); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.AdvanceHead(dir, seq-1, hash); err != nil { // never backwards
+			t.Fatal(err)
+		}
+		if h, err := db.ReadHead(dir); err != nil || h.Seq != 12 {
+			t.Fatalf("head %+v, %v; want seq 12", h, err)
+		}
+		if rep := verifyChain(t, ctx, app, k, dir); !rep.OK || rep.Head != 12 {
+			t.Fatalf("before tampering: %s %q", rep, rep.Problems)
+		}
+		tamper(t, ctx, owner, `DELETE FROM audit_log WHERE seq >= 11`)
+		wantProblem(t, verifyChain(t, ctx, app, k, dir), "the log reached row 12 (recorded outside the database in head) but ends at row 10: rows deleted")
+	})
 	t.Run("exported checkpoint removed", func(t *testing.T) {
 		app, _, k, dir := setup(t)
 		ctx := ctxT(t)

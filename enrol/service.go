@@ -132,6 +132,10 @@ type op struct {
 	scope   db.Scope
 	action  string
 	subject string
+	// seq and hash of the audit row ok wrote, for db.AdvanceHead once
+	// the transaction committed.
+	seq  int64
+	hash []byte
 }
 
 // begin picks the first of roles the principal holds (403 otherwise, or
@@ -169,9 +173,10 @@ func (c *Core) begin(ctx context.Context, p Principal, action, subject string, r
 // run executes fn in o's scope. A 401/403/404 refusal is audited as a
 // denial in a transaction of its own (fn's was rolled back).
 func (c *Core) run(ctx context.Context, o *op, fn func(tx pgx.Tx) error) error {
+	o.seq, o.hash = 0, nil
 	err := db.WithScope(ctx, c.pool, o.scope, fn)
 	if err == nil {
-		c.audited(ctx)
+		c.audited(ctx, o.seq, o.hash)
 		return nil
 	}
 	var e *Error
@@ -195,8 +200,10 @@ func (c *Core) run(ctx context.Context, o *op, fn func(tx pgx.Tx) error) error {
 // ok writes o's success row in tx: last, as the chain lock is held from
 // here to the commit.
 func (c *Core) ok(ctx context.Context, tx pgx.Tx, o *op, purpose, detail string) error {
-	return db.InsertAudit(ctx, tx, db.AuditEntry{Actor: o.scope.Actor, Role: o.scope.Role, Office: o.p.Office,
+	var err error
+	o.seq, o.hash, err = db.InsertAuditReturning(ctx, tx, db.AuditEntry{Actor: o.scope.Actor, Role: o.scope.Role, Office: o.p.Office,
 		Action: o.action, Purpose: purpose, Subject: o.subject, Outcome: db.OutcomeOK, Detail: detail})
+	return err
 }
 
 // deny writes a denial row in its own transaction; failures are logged.
@@ -214,15 +221,19 @@ func (c *Core) deny(ctx context.Context, o *op, role, code string) {
 	}
 	s := db.Scope{Actor: actor}
 	dctx := context.WithoutCancel(ctx)
+	var seq int64
+	var hash []byte
 	err := db.WithScope(dctx, c.pool, s, func(tx pgx.Tx) error {
-		return db.InsertAudit(dctx, tx, db.AuditEntry{Actor: actor, Role: truncate(role, 200), Office: truncate(o.p.Office, 200),
+		var err error
+		seq, hash, err = db.InsertAuditReturning(dctx, tx, db.AuditEntry{Actor: actor, Role: truncate(role, 200), Office: truncate(o.p.Office, 200),
 			Action: truncate(o.action, 100), Subject: subject, Outcome: db.OutcomeDenied, Detail: truncate(code, 100)})
+		return err
 	})
 	if err != nil {
 		c.log.LogAttrs(ctx, slog.LevelError, "audit of a denial failed", slog.String("action", o.action), slog.String("error", err.Error()))
 		return
 	}
-	c.audited(ctx)
+	c.audited(ctx, seq, hash)
 }
 
 func truncate(s string, n int) string {
@@ -235,8 +246,13 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// audited counts a committed audit row and checkpoints every c.every rows.
-func (c *Core) audited(ctx context.Context) {
+// audited records a committed audit row outside the database (the head
+// file: a deleted tail after the last checkpoint is caught by it) and
+// checkpoints every c.every rows.
+func (c *Core) audited(ctx context.Context, seq int64, hash []byte) {
+	if err := db.AdvanceHead(c.cpDir, seq, hash); err != nil {
+		c.log.LogAttrs(ctx, slog.LevelError, "recording the audit head failed", slog.String("error", err.Error()))
+	}
 	if c.sinceCheckpoint.Add(1) < c.every || !c.cpMu.TryLock() {
 		return
 	}

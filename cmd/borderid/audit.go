@@ -16,7 +16,9 @@ const auditUsage = `audit verify [--json] [--home DIR]
 verify  recomputes the audit log's hash chain from its first row, checks each
         signed checkpoint (signature by the HSM's audit-signer key, hash equal
         to the chain at its row) and the checkpoints exported to
-        <home>/audit/checkpoints against the table. Exit 0 when all holds, 1
+        <home>/audit/checkpoints against the table, and that the newest row
+        the service recorded outside the database (audit/checkpoints/head)
+        is still there with its hash: a deleted tail shows. Exit 0 when all holds, 1
         with one line per problem otherwise.`
 
 // cmdAudit is `borderid audit verify` (issue 5, item 5).
@@ -69,13 +71,13 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(map[string]any{
 			"ok": rep.OK, "rows": rep.Rows, "last_seq": rep.LastSeq, "checkpoints": rep.Checkpoints,
-			"exported": rep.Exported, "problems": nonNil(rep.Problems),
+			"exported": rep.Exported, "head": rep.Head, "problems": nonNil(rep.Problems),
 		}); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "audit log: %d rows (last seq %d), %d signed checkpoints, %d exported\n",
-			rep.Rows, rep.LastSeq, rep.Checkpoints, rep.Exported)
+		fmt.Fprintf(e.stdout, "audit log: %d rows (last seq %d), %d signed checkpoints, %d exported, head recorded outside the database: row %d\n",
+			rep.Rows, rep.LastSeq, rep.Checkpoints, rep.Exported, rep.Head)
 		for _, p := range rep.Problems {
 			fmt.Fprintf(e.stdout, "problem: %s\n", p)
 		}
