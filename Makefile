@@ -5,7 +5,7 @@ BIN   := bin/borderid
 HOME_DIR ?= $(CURDIR)/var
 export BORDERID_HOME ?= $(HOME_DIR)
 
-.PHONY: all setup build run run-specimen test test-short vet fmt fuzz bench bench-read bench-auth bench-pa pcscd clean
+.PHONY: all setup build run run-specimen test test-short vet fmt fuzz bench bench-read bench-auth bench-pa bench-enrol pcscd clean
 
 all: build
 
@@ -62,6 +62,11 @@ bench-auth:
 # beside `openssl speed ecdsabrp256r1`, in the same run.
 bench-pa:
 	@scripts/bench-pa
+
+# The numbers of BENCHMARKS.md "Enrolment": enrolments per second with
+# encryption and audit beside raw INSERTs of the same bytes, same run.
+bench-enrol:
+	@scripts/bench-enrol
 
 clean:
 	rm -rf bin
