@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"borderid/crossborder"
 	"borderid/db"
 	"borderid/enrol"
 	"borderid/enrol/api"
@@ -29,8 +30,12 @@ const serveUsage = `serve [--listen 127.0.0.1:8443] [--home DIR]
 Runs the enrolment service (HTTPS with mutual TLS) of the state that
 borderid init made in <home>: server certificate pki/server.crt, client
 certificates checked against pki/clients/ca.crt, keys in <home>/hsm, data in
-the private PostgreSQL cluster (started or attached). OpenAPI at
-/v1/openapi.json; /healthz needs no certificate. Stops on interrupt.`
+the private PostgreSQL cluster (started or attached). On the same listener:
+the cross-border status service (POST /v1/crossborder/status, for the
+border role and registered partner states, answers signed with the HSM key
+status-signer) and the trust lists (GET /v1/trust/masterlist, /crl,
+/status-signer). OpenAPI at /v1/openapi.json; /healthz needs no
+certificate. Stops on interrupt.`
 
 // cmdServe is `borderid serve` (issue 5, item 2).
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -78,7 +83,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return errors.New("pki/clients/ca.crt holds no certificate")
 	}
-	srv, err := api.New(api.Config{Service: svc, ClientCAs: pool, Logger: e.log})
+	// Issue 6: the partner registry (TLS client CAs and authentication of
+	// partner states, read again every few seconds), the status responder and
+	// the trust lists on the same listener.
+	partners := api.NewPartnerRegistryDB(st.app, 0, e.log)
+	cross, err := st.crossBorder(e, partners, svc.Checkpoint)
+	if err != nil {
+		return err
+	}
+	tlsCfg = partners.TLSConfig(tlsCfg)
+	srv, err := api.New(api.Config{Service: svc, ClientCAs: pool, Logger: e.log, Partners: partners, CrossBorder: cross})
 	if err != nil {
 		return err
 	}
@@ -180,6 +194,72 @@ func (s *state) service(e *env) (*enrol.Core, error) {
 			return chipstore.Save(ctx, s.home, out.Files, kw)
 		},
 	})
+}
+
+// crossBorder builds the handlers of issue 6: the status responder (HSM key
+// status-signer, pki/status-signer.crt) and the trust lists (pki/csca.crt
+// and pki/csca-link-*.crt, signed by the HSM keys mlsigner and csca).
+func (s *state) crossBorder(e *env, partners *api.PartnerRegistry, checkpoint func(context.Context) error) (api.CrossBorderRoutes, error) {
+	readDER := func(name string) ([]byte, []byte, error) {
+		b, err := os.ReadFile(filepath.Join(s.home, "pki", name))
+		if err != nil {
+			return nil, nil, err
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return nil, nil, fmt.Errorf("pki/%s: not a PEM certificate", name)
+		}
+		return blk.Bytes, b, nil
+	}
+	statusDER, statusPEM, err := readDER("status-signer.crt")
+	if err != nil {
+		return api.CrossBorderRoutes{}, fmt.Errorf("no status-signer certificate (run borderid init): %w", err)
+	}
+	statusKey, err := s.tok.Signer("status-signer")
+	if err != nil {
+		return api.CrossBorderRoutes{}, err
+	}
+	resp, err := crossborder.NewResponder(crossborder.ResponderConfig{
+		Pool: s.app, Indexer: s.tok.Indexer(), Signer: statusKey, SignerCert: statusDER,
+		State: s.state, Registry: partners, Logger: e.log, Checkpoint: checkpoint,
+	})
+	if err != nil {
+		return api.CrossBorderRoutes{}, err
+	}
+	cscaDER, _, err := readDER("csca.crt")
+	if err != nil {
+		return api.CrossBorderRoutes{}, err
+	}
+	var links [][]byte
+	m, _ := filepath.Glob(filepath.Join(s.home, "pki", "csca-link-*.crt"))
+	sort.Strings(m)
+	for _, f := range m {
+		der, _, err := readDER(filepath.Base(f))
+		if err != nil {
+			return api.CrossBorderRoutes{}, err
+		}
+		links = append(links, der)
+	}
+	mlDER, _, err := readDER("mlsigner.crt")
+	if err != nil {
+		return api.CrossBorderRoutes{}, err
+	}
+	mlKey, err := s.tok.Signer("mlsigner")
+	if err != nil {
+		return api.CrossBorderRoutes{}, err
+	}
+	cscaKey, err := s.tok.Signer("csca")
+	if err != nil {
+		return api.CrossBorderRoutes{}, err
+	}
+	trust, err := crossborder.NewTrustLists(crossborder.TrustConfig{
+		CSCA: cscaDER, Links: links, CSCASigner: cscaKey, MLSignerCert: mlDER, MLSigner: mlKey,
+		StatusSignerPEM: statusPEM, Logger: e.log,
+	})
+	if err != nil {
+		return api.CrossBorderRoutes{}, err
+	}
+	return api.CrossBorderRoutes{Status: resp, MasterList: trust.MasterList(), CRL: trust.CRL(), StatusSigner: trust.StatusSigner()}, nil
 }
 
 // latestDS is the Document Signer certificate in use: the highest-numbered

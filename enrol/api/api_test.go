@@ -880,6 +880,9 @@ func TestOpenAPIServedAndConsistent(t *testing.T) {
 		if !slices.Equal(roles, rt.roles) && !(len(roles) == 0 && rt.roles == nil) {
 			t.Errorf("%s: document roles %v, route roles %v", k, roles, rt.roles)
 		}
+		if partners, _ := op["x-borderid-partners"].(bool); partners != rt.partners {
+			t.Errorf("%s: document x-borderid-partners %v, route %v", k, partners, rt.partners)
+		}
 		resp := op["responses"].(map[string]any)
 		if _, ok := resp["401"]; !ok {
 			t.Errorf("%s documents no 401", k)

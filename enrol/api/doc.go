@@ -30,10 +30,28 @@
 // once instead of silently granting less. A well-formed certificate with no role authenticates (it may read
 // the OpenAPI document) but every other route answers 403 forbidden_role.
 //
-// Issue 6 (partner states) plugs in here: a partner's client is recognised by the partner registry (its chain
-// ends at that partner's registered client CA and its C= maps to the registered state), not by role URIs, so it
-// gets its own Authenticator, tried before or beside StaffAuthenticator; the TLS client CA pool then holds the
-// partner CAs too, which is safe because StaffAuthenticator verifies against the staff CA alone.
+// # Partner states (issue 6)
+//
+// A partner state's system is recognised by the partner registry, not by role URIs. With Config.Partners set
+// (a [PartnerRegistry], a cache of db.ListPartners read again every DefaultPartnerCacheTTL), the Authenticator
+// is a [PartnerAuthenticator]: the staff check runs first and unchanged (verification against the staff CA
+// alone); only a certificate that fails it is tried against each registered partner's client CA, at the time
+// of the request, for client authentication. No registered CA: 401 invalid_client_certificate. A registered CA
+// but a country (C=, or O= without C=) that maps (cert.Alpha2ToAlpha3) to another state than the one that CA
+// is registered for: 403 partner_country_mismatch. Otherwise the principal is {Subject: CN, Roles: [partner],
+// Country: alpha-2}; role URIs in a partner certificate are ignored. A partner may call only the routes marked
+// partners in the route table (x-borderid-partners in openapi.json: POST /v1/crossborder/status and GET
+// /v1/trust/*); anything else is 403 forbidden_role, audited.
+//
+// The TLS layer must accept partner CAs registered while the server runs: [PartnerRegistry.TLSConfig] wraps
+// the tls.Config with GetConfigForClient, which hands each handshake a config whose ClientCAs are the staff
+// CA plus every registered partner CA as the cache holds them. A client whose CA is in neither is offered no
+// acceptable CA, sends no certificate and gets 401 client_certificate_required (or fails the handshake if it
+// sends one anyway); an expired certificate fails the handshake. A partner removed from the registry is refused
+// (401) on its next request once the cache has expired, even on a keep-alive connection, because the
+// authenticator checks the registry per request. The handlers of the cross-border routes (package crossborder)
+// receive the caller as a crossborder.Caller in the request context: a partner as its alpha-3 state code, a
+// station as its CN.
 //
 // # Authorisation and order of checks
 //
@@ -78,7 +96,8 @@
 // # What this package does not do
 //
 // It does not check revocation of staff certificates (no CRL or OCSP yet: remove a role by reissuing the CA or
-// the pool), does not rate limit (429 comes with issue 6), and holds no state of its own beyond its
+// the pool), does not rate limit the enrolment routes (the cross-border responder limits its own callers: 429
+// rate_limited), and holds no state of its own beyond its
 // configuration. Office scope, state transitions and the no-self-approval rule are the service's and the
 // database's business; this layer only refuses early what it can decide from the certificate and the bytes.
 package api

@@ -18,6 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"borderid/crossborder"
 	"borderid/enrol"
 )
 
@@ -57,6 +58,12 @@ type Config struct {
 	MaxJSONBody int64
 	// Now is the clock used to check certificate validity per request; nil: time.Now.
 	Now func() time.Time
+	// Partners, when set, is the partner registry (issue 6): the Authenticator becomes a [PartnerAuthenticator]
+	// around it (staff first), and partners may call the routes of CrossBorder. Serve with
+	// Partners.TLSConfig(tlsCfg) so that handshakes accept the partners' client CAs.
+	Partners *PartnerRegistry
+	// CrossBorder holds the handlers of POST /v1/crossborder/status and GET /v1/trust/*; a nil one answers 404.
+	CrossBorder CrossBorderRoutes
 }
 
 // Server is the enrolment HTTP API. It holds no state beyond its configuration; it is safe for concurrent use.
@@ -69,6 +76,7 @@ type Server struct {
 	maxJSON int64
 	echo    *echo.Echo
 	routes  map[string]*route // "METHOD echo-path"
+	cross   CrossBorderRoutes
 }
 
 // New checks cfg and builds the routes.
@@ -78,13 +86,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		svc: cfg.Service, auth: cfg.Authenticator, cas: cfg.ClientCAs, log: cfg.Logger,
-		maxBody: cfg.MaxBody, maxJSON: cfg.MaxJSONBody,
+		maxBody: cfg.MaxBody, maxJSON: cfg.MaxJSONBody, cross: cfg.CrossBorder,
 	}
 	if s.auth == nil {
 		if cfg.ClientCAs == nil {
 			return nil, errors.New("api: Config.ClientCAs (the staff CA) is required without an Authenticator")
 		}
 		s.auth = StaffAuthenticator{Roots: cfg.ClientCAs, Now: cfg.Now}
+	}
+	if cfg.Partners != nil {
+		s.auth = PartnerAuthenticator{Staff: s.auth, Partners: cfg.Partners, Now: cfg.Now}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -120,11 +131,14 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // route is one operation of the API: its method and path as in openapi.json, the action name used when a
 // denial is reported (the service's audit action names, so denials from both layers read alike), the roles
-// that may call it (nil: any authenticated caller), the query parameters it takes, and its handler.
+// that may call it (nil: any authenticated staff caller), whether registered partner states may call it too
+// (x-borderid-partners in openapi.json; partners may call nothing else), the query parameters it takes, and
+// its handler.
 type route struct {
 	method, path string
 	action       string
 	roles        []string
+	partners     bool
 	query        []string
 	public       bool
 	handle       echo.HandlerFunc
@@ -146,6 +160,14 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPut, path: "/v1/documents/{number}/status", action: enrol.ActionSetStatus, roles: []string{enrol.RoleApprover}, handle: s.setStatus},
 		{method: http.MethodGet, path: "/v1/enrollments/{id}/access-log", action: enrol.ActionAccessLog, roles: []string{enrol.RoleAuditor}, handle: s.accessLog},
 		{method: http.MethodGet, path: "/v1/audit/verify", action: enrol.ActionVerify, roles: []string{enrol.RoleAuditor}, handle: s.verifyAudit},
+		{method: http.MethodPost, path: "/v1/crossborder/status", action: crossborder.ActionStatus, roles: []string{enrol.RoleBorder}, partners: true,
+			handle: s.crossBorder(func(r CrossBorderRoutes) http.Handler { return r.Status })},
+		{method: http.MethodGet, path: "/v1/trust/masterlist", action: "trust.masterlist", partners: true,
+			handle: s.crossBorder(func(r CrossBorderRoutes) http.Handler { return r.MasterList })},
+		{method: http.MethodGet, path: "/v1/trust/crl", action: "trust.crl", partners: true,
+			handle: s.crossBorder(func(r CrossBorderRoutes) http.Handler { return r.CRL })},
+		{method: http.MethodGet, path: "/v1/trust/status-signer", action: "trust.status_signer", partners: true,
+			handle: s.crossBorder(func(r CrossBorderRoutes) http.Handler { return r.StatusSigner })},
 	}
 }
 
@@ -259,7 +281,7 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 			// pool cannot put one of our staff's names on a denial.
 			who := enrol.Principal{Subject: "unverified:" + truncate(r.TLS.PeerCertificates[0].Subject.CommonName, 128)}
 			s.svc.Deny(ctx, who, action, subject, code)
-			if status, _, _, ok := classify(err); !ok || status != http.StatusUnauthorized {
+			if status, _, _, ok := classify(err); !ok || (status != http.StatusUnauthorized && status != http.StatusForbidden) {
 				// An authenticator that fails for another reason must still not let the request through.
 				s.log.LogAttrs(ctx, slog.LevelError, "authenticator failed", slog.String("error", err.Error()))
 				return invalidCertificate("the client certificate could not be checked")
@@ -270,7 +292,13 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 		if rt == nil {
 			return next(c) // echo's 404/405 for an authenticated caller
 		}
-		if rt.roles != nil && !slices.ContainsFunc(rt.roles, p.Has) {
+		if p.Has(RolePartner) {
+			// A partner state's system: the routes open to partners, nothing else, whatever else it holds.
+			if !rt.partners {
+				s.svc.Deny(ctx, p, rt.action, subject, codeForbiddenRole)
+				return refuse(http.StatusForbidden, codeForbiddenRole, "a partner state may call only the cross-border routes")
+			}
+		} else if rt.roles != nil && !slices.ContainsFunc(rt.roles, p.Has) {
 			s.svc.Deny(ctx, p, rt.action, subject, codeForbiddenRole)
 			return refuse(http.StatusForbidden, codeForbiddenRole, "this operation needs the role %s", strings.Join(rt.roles, " or "))
 		}
