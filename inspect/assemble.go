@@ -34,6 +34,10 @@ type Input struct {
 	// and CardSecurityPA that of EF.CardSecurity (for PACE-CAM); nil when
 	// no trust store was given.
 	PA, CardSecurityPA *verify.Result
+	// Status is what the issuing state's registry said of the document
+	// (`read --status`, through package crossborder's client); nil when it
+	// was not asked.
+	Status *StatusAnswer
 }
 
 // Assembled is a report together with the parsed pieces a caller may want
@@ -122,7 +126,7 @@ func Assemble(in Input) *Assembled {
 	r.Checks[CheckChipAuth] = chipAuth(res, in.CardSecurityPA, in.PA)
 	r.Checks[CheckActiveAuth] = activeAuth(res)
 	r.Checks[CheckTerminalAuth] = terminalAuth(res)
-	r.Checks[CheckStatus] = Check{Result: NotDone, Reason: "no_status_source", Detail: "no registry or partner was asked"}
+	r.Checks[CheckStatus] = DocumentStatus(in.Status)
 	r.Checks[CheckBiometric] = Check{Result: NotDone, Reason: "no_live_capture", Detail: "no live face was captured to compare"}
 
 	r.Verdict = verdict(r.Checks)
@@ -441,9 +445,17 @@ func terminalAuth(res *reader.Result) Check {
 	return Check{Result: NotDone, Reason: "not_required", Detail: "the chip lists no data groups that need it"}
 }
 
-// verdict: any failed check rejects; genuine and authentic_data need
-// passive authentication, so without it the best is suspect.
+// verdict: any failed check rejects (a document the issuing state reports
+// lost, stolen or revoked among them, however genuine its chip); genuine
+// and authentic_data need passive authentication, so without it the best
+// is suspect. A status that could not be asked (document_status not_done)
+// does not lower the verdict: the border post decides what to do without
+// the registry.
 func verdict(checks map[string]Check) Verdict {
+	switch checks[CheckStatus].Reason {
+	case ReasonDocumentLost, ReasonDocumentStolen, ReasonDocumentRevoked:
+		return Rejected
+	}
 	for _, c := range checks {
 		if c.Result == Fail {
 			return Rejected

@@ -2,12 +2,13 @@
 // border guard's station, a script or an auditor reads after a passport
 // was placed on a reader (../shared/CONTRACTS.md, "The inspection report").
 //
-// It sits where reading (package reader), verification (package verify,
-// later) and the status check (package crossborder's client, later) meet,
-// so that none of those packages has to import another. A caller reads a
-// chip with reader.Read, then calls Assemble with the result, the MRZ the
-// guard supplied and the clock; the Report it returns marshals to the
-// contract's JSON and is checked against docs/report.schema.json in tests.
+// It sits where reading (package reader), verification (package verify)
+// and the status check (package crossborder's client, passed in as a
+// StatusAnswer) meet, so that none of those packages has to import
+// another. A caller reads a chip with reader.Read, then calls Assemble
+// with the result, the MRZ the guard supplied, the status answer and the
+// clock; the Report it returns marshals to the contract's JSON and is
+// checked against docs/report.schema.json in tests.
 //
 // The verdict is conservative: a check that was not done never counts as
 // passed, so a chip whose data was not verified is at best "suspect".
