@@ -40,8 +40,19 @@ certificate file that exists is kept (and checked against its key).
                               is.uri naming the HSM key; PIN in secrets/hsm-pin)
   <home>/pki/tls-ca.crt, server.crt; secrets/tls-ca.key, server.key
   <home>/pki/clients/NAME.{crt,key}, clients/ca.crt   demo staff certificates
+  <home>/pki/clients/crossborder.{crt,key}   this state's system certificate
+                              for asking partner states (no role; O= the
+                              state: partners know it by their registry)
   <home>/pg                   the private PostgreSQL cluster, migrated; the
-                              state's CSCA in its trust store`
+                              state's CSCA in its trust store
+
+--partners also writes demo partner states (two of UTO, ATL, LEM other than
+this one) under <home>/pki/partners/<STATE>/: client-ca.crt (+ .key), the
+partner's client certificate client.crt/.key for calling this state,
+status-signer.crt/.key (a self-signed root with a software key: demo
+material), and registers them (borderid partner list). A demo partner runs
+no server: its URL is https://127.0.0.1:9/, so asking it shows the
+unreachable path (document_status not_done, partner_unreachable, within 1 s).`
 
 // demoClients are the staff certificates init writes (issue 5, item 1).
 var demoClients = []pki.ClientSpec{
@@ -78,14 +89,11 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 	if !ok {
 		return usagef("--state %q is not an ICAO 9303-3 state code in borderid's table", *stateF)
 	}
-	if *partners {
-		return usagef("--partners comes with the cross-border service (issue 6) and is not built yet")
-	}
 	home, err := homeDir(e, *homeF)
 	if err != nil {
 		return err
 	}
-	st := &stateInit{e: e, home: home, state: state, c2: c2, now: time.Now().UTC()}
+	st := &stateInit{e: e, home: home, state: state, c2: c2, now: time.Now().UTC(), partners: *partners}
 	return st.run(ctx)
 }
 
@@ -96,6 +104,7 @@ type stateInit struct {
 	now       time.Time
 	tok       *hsm.Token
 	keys      map[string]crypto.Signer
+	partners  bool // --partners: demo partner states too
 }
 
 func (s *stateInit) say(format string, a ...any) { fmt.Fprintf(s.e.stdout, format+"\n", a...) }
@@ -154,6 +163,11 @@ func (s *stateInit) run(ctx context.Context) error {
 	}
 	if err := s.trustOwnCSCA(ctx, c); err != nil {
 		return err
+	}
+	if s.partners {
+		if err := s.demoPartners(ctx, c); err != nil {
+			return err
+		}
 	}
 	s.say("state %s ready in %s (database %s)", s.state, s.home, c.Addr())
 	s.say("next: borderid serve --home %s", s.home)
@@ -437,7 +451,159 @@ func (s *stateInit) tlsCertificates() error {
 		}
 		s.say("pki: wrote %s (%s)", crt, strings.Join(spec.Roles, "+"))
 	}
+	return s.crossborderClient(ca)
+}
+
+// crossborderClient writes pki/clients/crossborder.{crt,key}: the
+// certificate this state's system presents when it asks a partner's
+// status service (issue 6). No role URI: a partner recognises it by its
+// registry (this state's client CA, pki/clients/ca.crt, and O= this
+// state's two-letter code).
+func (s *stateInit) crossborderClient(ca *pki.TLSCA) error {
+	crt := filepath.Join(s.home, "pki", "clients", "crossborder.crt")
+	if _, err := os.Stat(crt); err == nil {
+		return nil
+	}
+	c, k, err := ca.IssueClient(pki.ClientSpec{CommonName: s.state + " border system", Country: s.c2, NotAfter: s.now.AddDate(1, 0, 0)})
+	if err != nil {
+		return fmt.Errorf("client crossborder: %w", err)
+	}
+	if err := writeNew(filepath.Join(s.home, "pki", "clients", "crossborder.key"), k, 0o600); err != nil {
+		return err
+	}
+	if err := writeNew(crt, c, 0o644); err != nil {
+		return err
+	}
+	s.say("pki: wrote %s (for asking partner states)", crt)
 	return nil
+}
+
+// demoPartnerStates are the states `init --partners` may write; the first
+// two other than this one are written.
+var demoPartnerStates = []string{"UTO", "ATL", "LEM"}
+
+// demoPartnerURL is where a demo partner "runs": port 9 (discard), where
+// nothing listens on a test machine, so asking it shows the unreachable
+// path.
+const demoPartnerURL = "https://127.0.0.1:9/"
+
+// demoPartners writes demo material for two partner states and registers
+// them (issue 6, item 1). Existing files are kept, an existing
+// registration too.
+func (s *stateInit) demoPartners(ctx context.Context, c *db.Cluster) error {
+	pool, err := db.Open(ctx, c, db.Owner)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n := 0
+	for _, st := range demoPartnerStates {
+		if st == s.state || n == 2 {
+			continue
+		}
+		n++
+		p, err := s.demoPartner(st)
+		if err != nil {
+			return fmt.Errorf("demo partner %s: %w", st, err)
+		}
+		err = db.AddPartner(ctx, pool, *p)
+		switch {
+		case errors.Is(err, db.ErrDuplicate):
+			s.say("partner: %s is registered already (kept)", st)
+		case err != nil:
+			return fmt.Errorf("demo partner %s: %w", st, err)
+		default:
+			s.say("partner: registered demo partner %s (%s: no server, the unreachable path)", st, demoPartnerURL)
+		}
+	}
+	return nil
+}
+
+// demoPartner writes (or reads back) pki/partners/<state>/ and returns
+// the registration.
+func (s *stateInit) demoPartner(state string) (*db.Partner, error) {
+	a2, ok := cert.Alpha3ToAlpha2(state)
+	if !ok {
+		return nil, fmt.Errorf("%s is not in borderid's table", state)
+	}
+	dir := filepath.Join(s.home, "pki", "partners", state)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	at := func(name string) string { return filepath.Join(dir, name) }
+	var ca *pki.TLSCA
+	if cb, err := os.ReadFile(at("client-ca.crt")); err == nil {
+		kb, err := os.ReadFile(at("client-ca.key"))
+		if err != nil {
+			return nil, err
+		}
+		if ca, err = pki.LoadTLSCA(cb, kb); err != nil {
+			return nil, err
+		}
+	} else if errors.Is(err, os.ErrNotExist) {
+		if ca, err = pki.NewTLSCA(a2, state); err != nil {
+			return nil, err
+		}
+		kp, err := ca.KeyPEM()
+		if err != nil {
+			return nil, err
+		}
+		if err := writeNew(at("client-ca.key"), kp, 0o600); err != nil {
+			return nil, err
+		}
+		if err := writeNew(at("client-ca.crt"), ca.CertPEM, 0o644); err != nil {
+			return nil, err
+		}
+		s.say("pki: wrote %s", at("client-ca.crt"))
+	} else {
+		return nil, err
+	}
+	if _, err := os.Stat(at("client.crt")); errors.Is(err, os.ErrNotExist) {
+		crt, key, err := ca.IssueClient(pki.ClientSpec{CommonName: state + " border system", Country: a2, NotAfter: s.now.AddDate(1, 0, 0)})
+		if err != nil {
+			return nil, err
+		}
+		if err := writeNew(at("client.key"), key, 0o600); err != nil {
+			return nil, err
+		}
+		if err := writeNew(at("client.crt"), crt, 0o644); err != nil {
+			return nil, err
+		}
+		s.say("pki: wrote %s (%s's system, for calling %s)", at("client.crt"), state, s.state)
+	}
+	var rootDER []byte
+	if b, err := os.ReadFile(at("status-signer.crt")); err == nil {
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("%s: not a PEM certificate", at("status-signer.crt"))
+		}
+		rootDER = blk.Bytes
+	} else if errors.Is(err, os.ErrNotExist) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		if rootDER, err = pki.Issue(pki.Template{Kind: pki.StatusSigner, Country: a2, Organization: "borderid " + state,
+			CommonName: state + " Document Status Signer", NotBefore: s.now, NotAfter: s.now.AddDate(3, 0, 0)},
+			key.Public(), nil, key); err != nil {
+			return nil, err
+		}
+		kp, err := pki.MarshalKeyPEM(key)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeNew(at("status-signer.key"), kp, 0o600); err != nil {
+			return nil, err
+		}
+		if err := writeNew(at("status-signer.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER}), 0o644); err != nil {
+			return nil, err
+		}
+		s.say("pki: wrote %s", at("status-signer.crt"))
+	} else {
+		return nil, err
+	}
+	return &db.Partner{State: state, ClientCA: [][]byte{ca.Cert.Raw}, StatusSignerRoot: rootDER, ServerCA: ca.Cert.Raw,
+		URL: demoPartnerURL, AddedBy: "borderid init --partners"}, nil
 }
 
 // trustOwnCSCA puts the state's CSCA into its own trust store, so its own

@@ -10,6 +10,8 @@
 //	borderid serve       the enrolment service (HTTPS, mutual TLS)
 //	borderid keys rotate rewrap every data key under a new key-encryption key
 //	borderid audit verify  check the audit log's hash chain and signed checkpoints
+//	borderid partner add|list|remove  the partner registry of the cross-border status service
+//	borderid status query  ask the issuing state's registry for a document's status (signed answer)
 //
 // Exit codes (CONTRACTS.md): 0 the chip was read (whatever the verdict),
 // 1 it could not be read (or the command failed), 2 usage error.
@@ -63,6 +65,8 @@ func commands() []command {
 		{"init", "make a working state in <home>: `init --state CODE` (HSM keys, certificates, database)", cmdInit},
 		{"serve", "the enrolment service: `serve [--listen 127.0.0.1:8443]` (HTTPS, mutual TLS)", cmdServe},
 		{"enrol", "enrolment material: `enrol sample --out DIR` writes a synthetic face and finger records", cmdEnrol},
+		{"partner", "partner registry: `partner add --state CODE ...`, `partner list [--json]`, `partner remove --state CODE`", cmdPartner},
+		{"status", "document status: `status query --issuing-state CODE --doc N --dob YYMMDD --exp YYMMDD` asks the issuing state's registry", cmdStatus},
 		{"keys", "keys: `keys rotate` rewraps every data key under a new key-encryption key", cmdKeys},
 		{"audit", "audit log: `audit verify` checks the hash chain and the signed checkpoints", cmdAudit},
 		{"version", "print the version", cmdVersion},

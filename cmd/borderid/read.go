@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"borderid/crossborder"
 	"borderid/hardware/pcsc"
 	"borderid/inspect"
 	"borderid/internal/cert"
@@ -26,13 +27,20 @@ import (
 
 const readUsage = `read [--reader NAME] (--mrz LINES|- | --doc N --dob YYMMDD --exp YYMMDD | --can NNNNNN)
                      [--terminal DIR] [--allow-bac-fallback] [--json] [--out DIR]
+                     [--status [--status-url URL] [--home DIR]]
 
 Reads the passport chip on a PC/SC reader (the first reader with a card, or
 --reader NAME) and prints the inspection report. The access key comes from the
 MRZ (--mrz - reads the lines from standard input so they stay out of the
 process list) or, for PACE, from the card access number printed on the data
 page (--can). The best protocol the chip offers is used: PACE (GM, IM, CAM)
-when offered, else BAC; then active, chip and terminal authentication.`
+when offered, else BAC; then active, chip and terminal authentication.
+
+--status asks the issuing state's registry whether the document is valid,
+lost, stolen, revoked or expired (borderid status query, with the MRZ of DG1;
+this state's service or a registered partner of <home>): the document_status
+check. A partner that does not answer within 1 s leaves it not_done
+(partner_unreachable); LOST, STOLEN and REVOKED make the verdict rejected.`
 
 // virtualPrefix names the readers of the vpcd driver: they accept chips
 // from the network, so a station refuses them unless told otherwise.
@@ -54,6 +62,9 @@ type readFlags struct {
 	allowVirtual bool
 	wait         time.Duration
 	quiet        bool
+	status       bool
+	statusURL    string
+	home         string
 }
 
 func cmdRead(ctx context.Context, e *env, args []string) error {
@@ -75,6 +86,9 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.allowVirtual, "allow-virtual", false, "accept virtual readers (vpcd), which take chips from the network")
 	fs.DurationVar(&f.wait, "wait", 60*time.Second, "how long to wait for a card to be placed")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on standard error")
+	fs.BoolVar(&f.status, "status", false, "ask the issuing state's registry for the document's status (document_status)")
+	fs.StringVar(&f.statusURL, "status-url", "", "with --status: the responder's base `URL` (default: this state's https://127.0.0.1:8443, a partner's registered URL)")
+	fs.StringVar(&f.home, "home", "", "with --status: borderid home folder (default $BORDERID_HOME, else ./var)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -84,6 +98,9 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	key, err := accessKey(e, &f)
 	if err != nil {
 		return err
+	}
+	if !f.status && (f.statusURL != "" || f.home != "") {
+		return usagef("--status-url and --home go with --status")
 	}
 	if f.reader != "" && isVirtual(f.reader) && !f.allowVirtual {
 		return usagef("%q is a virtual reader: it accepts chips from the network; pass --allow-virtual to use it", f.reader)
@@ -145,6 +162,9 @@ func cmdRead(ctx context.Context, e *env, args []string) error {
 	}
 	if store != nil {
 		in.PA, in.CardSecurityPA = passiveAuthentication(ctx, res, store, in.Now)
+	}
+	if f.status {
+		in.Status = readStatus(ctx, e, &f, res)
 	}
 	a := inspect.Assemble(in)
 	var outErr error
@@ -578,4 +598,25 @@ func homeSoftHSM(e *env, terminalDir string) {
 			os.Setenv("SOFTHSM2_CONF", abs)
 		}
 	}
+}
+
+// readStatus asks the registry of the document's issuing state about the
+// document read (its DG1 MRZ) for the document_status check; nil when DG1
+// could not be read (there is nothing to ask with).
+func readStatus(ctx context.Context, e *env, f *readFlags, res *reader.Result) *inspect.StatusAnswer {
+	b, ok := res.Files[lds.FileDG1]
+	if !ok {
+		return nil
+	}
+	dg1, err := lds.ParseDG1(b)
+	if err != nil {
+		return nil
+	}
+	home, err := homeDir(e, f.home)
+	if err != nil {
+		return &inspect.StatusAnswer{Failure: inspect.ReasonPartnerUnreachable, Detail: err.Error()}
+	}
+	m := dg1.MRZ
+	return askStatus(ctx, home, f.statusURL, crossborder.Query{IssuingState: m.IssuingState, DocumentNumber: m.DocumentNumber,
+		DateOfBirth: m.DateOfBirth, DateOfExpiry: m.DateOfExpiry, DocumentType: m.DocumentCode})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -24,6 +26,7 @@ import (
 const trustUsage = `trust import FILE... [--ml-root CERT]... [--home DIR]
        borderid trust list [--json] [--home DIR]
        borderid trust export --out FILE [--crl-days N] [--home DIR]
+       borderid trust sync --partner CODE [--url URL] [--home DIR]
 
 import  adds to the trust store (PostgreSQL, issue 4 item 3):
         *.ml     ICAO CSCA master lists (9303-12 §9), whose signature must
@@ -40,7 +43,15 @@ export  writes a signed snapshot for border stations: an ICAO master list of
         every CSCA and link certificate in the store, signed by this state's
         master-list signer (HSM), with the store's CRLs and a fresh CRL of
         this state's CSCA; stations read it with
-        read --trust FILE --ml-root <home>/pki/csca.crt`
+        read --trust FILE --ml-root <home>/pki/csca.crt
+sync    fetches a registered partner's trust lists (ICAO PKD style, issue 6):
+        GET /v1/trust/masterlist, /v1/trust/crl and /v1/trust/status-signer
+        over mutual TLS (pki/clients/crossborder, its registered server CA);
+        the master list must verify against the CSCA registered with
+        partner add --csca and hold only that state's certificates, the CRL
+        must be signed by one of them, and the status signer served must be
+        the registered root (else nothing is imported); then imports them as
+        import does`
 
 // cmdTrust is `borderid trust import|list` (issue 4, item 3).
 func cmdTrust(ctx context.Context, e *env, args []string) error {
@@ -55,6 +66,8 @@ func cmdTrust(ctx context.Context, e *env, args []string) error {
 		return cmdTrustList(ctx, e, args[1:])
 	case "export":
 		return cmdTrustExport(ctx, e, args[1:])
+	case "sync":
+		return cmdTrustSync(ctx, e, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintf(e.stderr, "usage: borderid %s\n", trustUsage)
 		return nil
@@ -455,5 +468,172 @@ func printTrustTable(w io.Writer, out []trustListEntry) error {
 		return err
 	}
 	fmt.Fprintf(w, "%d entries\n", len(out))
+	return nil
+}
+
+// syncMaxBytes caps each trust list fetched by trust sync.
+const syncMaxBytes = 64 << 20
+
+// cmdTrustSync is `borderid trust sync --partner CODE` (issue 6, item 4).
+func cmdTrustSync(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "trust sync", trustUsage)
+	homeF := homeFlag(fs)
+	partnerF := fs.String("partner", "", "the registered partner's ICAO three-letter `CODE`")
+	urlF := fs.String("url", "", "the partner's base `URL` (default: its registered URL)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("unexpected arguments: %v", fs.Args())
+	}
+	if *partnerF == "" {
+		return usagef("--partner CODE is required")
+	}
+	state, err := partnerState(*partnerF)
+	if err != nil {
+		return err
+	}
+	a2, _ := cert.Alpha3ToAlpha2(state)
+	home, err := homeDir(e, *homeF)
+	if err != nil {
+		return err
+	}
+	c, err := db.Ensure(ctx, home)
+	if err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, c, db.Owner)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	p, err := db.PartnerByState(ctx, pool, state)
+	if errors.Is(err, db.ErrNotFound) {
+		return fmt.Errorf("%s is not a registered partner (borderid partner add)", state)
+	}
+	if err != nil {
+		return err
+	}
+	if len(p.CSCA) == 0 {
+		return fmt.Errorf("partner %s was registered without --csca: its master list cannot be verified (remove it and add it again with --csca FILE)", state)
+	}
+	csca, err := cert.ParseCertificate(p.CSCA)
+	if err != nil {
+		return fmt.Errorf("partner %s: registered CSCA: %w", state, err)
+	}
+	ep, err := partnerEndpoint(home, p, *urlF)
+	if err != nil {
+		return err
+	}
+	hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: ep.TLS, Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	defer hc.CloseIdleConnections()
+	fetch := func(path string) ([]byte, error) {
+		u := strings.TrimRight(ep.URL, "/") + path
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, syncMaxBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s: %s answered %s", path, state, resp.Status)
+		}
+		if len(b) > syncMaxBytes {
+			return nil, fmt.Errorf("%s: larger than %d bytes", path, syncMaxBytes)
+		}
+		return b, nil
+	}
+	ml, err := fetch("/v1/trust/masterlist")
+	if err != nil {
+		return err
+	}
+	crlRaw, err := fetch("/v1/trust/crl")
+	if err != nil {
+		return err
+	}
+	ssRaw, err := fetch("/v1/trust/status-signer")
+	if err != nil {
+		return err
+	}
+	// Everything is checked before anything is imported.
+	ss, _ := pem.Decode(ssRaw)
+	if ss == nil || ss.Type != "CERTIFICATE" || !bytes.Equal(ss.Bytes, p.StatusSignerRoot) {
+		return fmt.Errorf("refused: the status signer %s serves is not the root registered for it (partner add --status-signer-root); nothing imported", state)
+	}
+	certs, err := verify.VerifyMasterList(ml, []*cert.Certificate{csca})
+	if err != nil {
+		return fmt.Errorf("refused: %s's master list does not verify against its registered CSCA: %w; nothing imported", state, err)
+	}
+	for _, mc := range certs {
+		if !strings.EqualFold(mc.Subject.Country, a2) {
+			return fmt.Errorf("refused: %s's master list holds a certificate of another country (%s); a partner speaks for itself only; nothing imported", state, describe(mc.Subject))
+		}
+	}
+	if b, _ := pem.Decode(crlRaw); b != nil && b.Type == "X509 CRL" {
+		crlRaw = b.Bytes
+	}
+	crl, err := cert.ParseRevocationList(crlRaw)
+	if err != nil {
+		return fmt.Errorf("refused: %s's CRL: %w; nothing imported", state, err)
+	}
+	signed := false
+	for _, ca := range append([]*cert.Certificate{csca}, certs...) {
+		if ca.Subject.Equal(crl.Issuer) && crl.CheckSignatureFrom(ca) == nil {
+			signed = true
+			break
+		}
+	}
+	if !signed {
+		return fmt.Errorf("refused: %s's CRL is not signed by its registered CSCA or a certificate of its master list; nothing imported", state)
+	}
+	dir, err := os.MkdirTemp("", "borderid-sync-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	mlPath, crlPath := filepath.Join(dir, state+".ml"), filepath.Join(dir, state+".crl")
+	if err := os.WriteFile(mlPath, ml, 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(crlPath, crl.Raw, 0o600); err != nil {
+		return err
+	}
+	by := importer()
+	store := db.NewTrustStore(pool)
+	var total importTally
+	// The master list first, committed, so that the CRL finds its CA in
+	// the store.
+	for _, f := range []struct{ path, source string }{
+		{mlPath, "sync " + state + " " + ep.URL + "/v1/trust/masterlist"},
+		{crlPath, "sync " + state + " " + ep.URL + "/v1/trust/crl"},
+	} {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("trust store: %w", err)
+		}
+		what, t, err := importFile(ctx, tx, f.path, f.source, by, []*cert.Certificate{csca}, store, func(int, int) {})
+		if err == nil {
+			err = tx.Commit(ctx)
+		}
+		if err != nil {
+			_ = tx.Rollback(ctx)
+			return fmt.Errorf("%s: %w", f.source, err)
+		}
+		fmt.Fprintf(e.stderr, "%s: %s: imported %d, duplicate %d, rejected %d\n", f.source, what, t.imported, t.duplicate, len(t.rejected))
+		total.add(t)
+	}
+	fmt.Fprintf(e.stdout, "%s: master list verified against the registered CSCA, CRL verified, status signer is the registered root\n", state)
+	fmt.Fprintf(e.stdout, "imported %d, duplicate %d, rejected %d\n", total.imported, total.duplicate, len(total.rejected))
+	for _, r := range total.rejected {
+		fmt.Fprintf(e.stdout, "rejected: %s\n", r)
+	}
 	return nil
 }

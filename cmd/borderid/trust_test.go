@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -15,13 +16,17 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"borderid/db"
+	"borderid/internal/pki"
 )
 
 const (
@@ -306,4 +311,215 @@ func pemCRL(t *testing.T) (caPEM, crlPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crl})
+}
+
+// syncPartner is a partner state's trust lists as its server would serve
+// them (GET /v1/trust/*), for `trust sync`.
+type syncPartner struct {
+	cscaDER, mlDER []byte
+	cscaKey, mlKey *ecdsa.PrivateKey
+	ml, crl, ss    []byte // what the server serves
+	rootDER        []byte // the status-signer root, registered and served
+}
+
+func newSyncPartner(t *testing.T, country, cn string) *syncPartner {
+	t.Helper()
+	now := time.Now()
+	p := &syncPartner{}
+	var err error
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	p.cscaKey, p.mlKey = key(), key()
+	if p.cscaDER, err = pki.Issue(pki.Template{Kind: pki.CSCA, Country: country, CommonName: cn, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0)},
+		p.cscaKey.Public(), nil, p.cscaKey); err != nil {
+		t.Fatal(err)
+	}
+	if p.mlDER, err = pki.Issue(pki.Template{Kind: pki.MasterListSigner, Country: country, CommonName: cn + " ML signer", NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(3, 0, 0)},
+		p.mlKey.Public(), p.cscaDER, p.cscaKey); err != nil {
+		t.Fatal(err)
+	}
+	p.ml = p.masterList(t, p.cscaDER)
+	if p.crl, err = pki.IssueCRL(p.cscaDER, p.cscaKey, big.NewInt(1), now.Add(-time.Minute), now.AddDate(0, 1, 0), nil); err != nil {
+		t.Fatal(err)
+	}
+	sk := key()
+	if p.rootDER, err = pki.Issue(pki.Template{Kind: pki.StatusSigner, Country: country, CommonName: cn + " status signer", NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(3, 0, 0)},
+		sk.Public(), nil, sk); err != nil {
+		t.Fatal(err)
+	}
+	p.ss = pki.CertPEM(p.rootDER)
+	return p
+}
+
+func (p *syncPartner) masterList(t *testing.T, certs ...[]byte) []byte {
+	t.Helper()
+	ml, err := pki.MasterList(certs, p.mlDER, p.mlKey, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ml
+}
+
+// trust sync fetches a partner's trust lists over mutual TLS and imports
+// them only when every one of them checks out against the registration.
+func TestTrustSync(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	home := trustHome(t)
+	atl := newSyncPartner(t, "XA", "ATL CSCA")
+	other := newSyncPartner(t, "XA", "ATL CSCA") // same names, other keys
+	uto := newSyncPartner(t, "UT", "UTO CSCA")
+
+	// This state's crossborder client certificate.
+	homeCA, err := pki.NewTLSCA("UT", "UTO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, ck, err := homeCA.IssueClient(pki.ClientSpec{CommonName: "UTO border system", Country: "UT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(home, "pki", "clients"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for n, b := range map[string][]byte{"crossborder.crt": cc, "crossborder.key": ck} {
+		if err := os.WriteFile(filepath.Join(home, "pki", "clients", n), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The partner's server: its own TLS CA, a client certificate required.
+	srvCA, err := pki.NewTLSCA("XA", "ATL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, sk, err := srvCA.IssueServer([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := tls.X509KeyPair(sc, sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	serve := atl
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			http.Error(w, `{"code":"certificate_required"}`, http.StatusUnauthorized)
+			return
+		}
+		switch r.URL.Path {
+		case "/v1/trust/masterlist":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Write(serve.ml)
+		case "/v1/trust/crl":
+			w.Header().Set("Content-Type", "application/pkix-crl")
+			w.Write(serve.crl)
+		case "/v1/trust/status-signer":
+			w.Header().Set("Content-Type", "application/pem-certificate-chain")
+			w.Write(serve.ss)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	ts.TLS = &tls.Config{Certificates: []tls.Certificate{kp}, ClientAuth: tls.RequireAnyClientCert}
+	ts.StartTLS()
+	defer ts.Close()
+
+	c, err := db.Ensure(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := db.Open(ctx, c, db.Owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	register := func(csca []byte) {
+		t.Helper()
+		_ = db.RemovePartner(ctx, owner, "ATL")
+		if err := db.AddPartner(ctx, owner, db.Partner{State: "ATL", ClientCA: [][]byte{srvCA.Cert.Raw}, StatusSignerRoot: atl.rootDER,
+			ServerCA: srvCA.Cert.Raw, CSCA: csca, URL: ts.URL, AddedBy: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	register(atl.cscaDER)
+	stored := func() int {
+		t.Helper()
+		es, err := db.NewTrustStore(owner).List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range es {
+			if e.Country == "XA" {
+				n++
+			}
+		}
+		return n
+	}
+	syncOnce := func(tamper func(p *syncPartner)) (int, string, string) {
+		t.Helper()
+		mu.Lock()
+		cp := *atl
+		if tamper != nil {
+			tamper(&cp)
+		}
+		serve = &cp
+		mu.Unlock()
+		return trustCLI(t, ctx, "trust", "sync", "--home", home, "--partner", "ATL")
+	}
+
+	refusals := []struct {
+		name   string
+		tamper func(p *syncPartner)
+		want   string
+	}{
+		{"another status signer", func(p *syncPartner) { p.ss = other.ss }, "not the root registered"},
+		{"no status signer", func(p *syncPartner) { p.ss = []byte("nothing") }, "not the root registered"},
+		{"master list under another CSCA", func(p *syncPartner) { p.ml = other.ml }, "does not verify against its registered CSCA"},
+		{"master list garbage", func(p *syncPartner) { p.ml = []byte("0\x03\x02\x01\x00") }, "does not verify"},
+		{"another state's CSCA in the list", func(p *syncPartner) { p.ml = atl.masterList(t, atl.cscaDER, uto.cscaDER) }, "another country"},
+		{"CRL of another key", func(p *syncPartner) { p.crl = other.crl }, "CRL is not signed"},
+		{"CRL garbage", func(p *syncPartner) { p.crl = []byte("crl") }, "CRL"},
+	}
+	for _, tt := range refusals {
+		code, out, errs := syncOnce(tt.tamper)
+		if code != exitFail || !strings.Contains(errs, tt.want) || !strings.Contains(errs, "nothing imported") && !strings.Contains(errs, "refused") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want refusal %q", tt.name, code, out, errs, tt.want)
+		}
+		if n := stored(); n != 0 {
+			t.Fatalf("%s: %d entries of ATL imported", tt.name, n)
+		}
+	}
+
+	code, out, errs := syncOnce(nil)
+	if code != exitOK || !strings.Contains(out, "imported 2, duplicate 0, rejected 0") {
+		t.Fatalf("sync: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if n := stored(); n != 2 {
+		t.Errorf("%d entries of ATL, want the CSCA and its CRL", n)
+	}
+	code, out, _ = syncOnce(nil)
+	if code != exitOK || !strings.Contains(out, "imported 0, duplicate 2") {
+		t.Errorf("second sync: exit %d, %q", code, out)
+	}
+
+	// Registered without its CSCA, a partner's lists cannot be verified.
+	register(nil)
+	if code, _, errs := syncOnce(nil); code != exitFail || !strings.Contains(errs, "without --csca") {
+		t.Errorf("no CSCA registered: exit %d, %q", code, errs)
+	}
+	if err := db.RemovePartner(ctx, owner, "ATL"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := syncOnce(nil); code != exitFail || !strings.Contains(errs, "not a registered partner") {
+		t.Errorf("not registered: exit %d, %q", code, errs)
+	}
 }
