@@ -66,7 +66,14 @@
 // application state machine, the document status (VALID < LOST < STOLEN <
 // REVOKED, strictly up) and the audit log one-way for every role. The
 // audit chain's encoding and the exact guarantee of [VerifyAudit] are in
-// audit.go.
+// audit.go; the head file that catches a deleted tail in audithead.go.
+//
+// Migration 0005 holds the partner registry of the cross-border service
+// (partners, append-only partner_audit; the owner adds and removes, the app
+// reads), the day each of LOST, STOLEN and REVOKED took effect (so an
+// answer follows STOLEN > LOST > REVOKED), and the scope role "status"
+// ([WithStatusScope]) in which the status responder reads the documents of
+// every office and nothing else.
 //
 // # What this package does not do
 //
@@ -74,8 +81,8 @@
 // manage backups. It does not check roles in Go (package enrol does, before
 // the database checks them again), and it does not encrypt: biometric rows
 // arrive sealed by internal/envelope. The audit log protects rows up to the
-// newest exported checkpoint against deletion; rows after it only against
-// change (see audit.go). A superuser can still drop triggers and policies:
+// newest exported checkpoint against change and deletion, and a deleted
+// tail after it through the head file (see audit.go, audithead.go). A superuser can still drop triggers and policies:
 // that is a schema change, visible in the server log, and caught by
 // [VerifyAudit] for every checkpointed row.
 package db
