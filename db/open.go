@@ -19,6 +19,8 @@ const (
 	adminTimeout   = 60 * time.Second
 	// scramIterations is PostgreSQL's default scram_iterations.
 	scramIterations = 4096
+	// poolMaxConns is the most connections one pool opens.
+	poolMaxConns = 16
 )
 
 // connConfig is the pgx configuration for role on database dbname, built
@@ -52,6 +54,10 @@ func Open(ctx context.Context, c *Cluster, role Role) (*pgxpool.Pool, error) {
 		return nil, err
 	}
 	pc.ConnConfig = cc
+	// pgxpool's default, max(4, cores), queued a service under load
+	// behind four connections (bench-crossborder at 64 partner
+	// connections); the cluster allows 60 (cluster.go).
+	pc.MaxConns = poolMaxConns
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s as %s: %w", c.Database, role, err)

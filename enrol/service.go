@@ -18,6 +18,7 @@ import (
 
 	"borderid/db"
 	"borderid/enrol/biometric"
+	"borderid/enrol/issue"
 	"borderid/internal/envelope"
 
 	"github.com/jackc/pgx/v5"
@@ -345,6 +346,16 @@ func (c *Core) validateNew(a NewApplication) (time.Time, error) {
 	}
 	if !validName(a.GivenNames, false) {
 		return time.Time{}, Errorf(ErrInvalid, "invalid_given_names", "given_names must be at most 200 bytes of text")
+	}
+	// A name the MRZ cannot carry would fail only at issuance (ICAO 9303-3
+	// §6 transliteration): refuse it now, while the applicant is there.
+	if _, err := issue.Transliterate(a.Surname); err != nil {
+		return time.Time{}, Errorf(ErrInvalid, "invalid_surname", "the surname has characters the MRZ cannot carry (ICAO 9303-3 transliteration covers Latin letters, spaces, hyphens and apostrophes)")
+	}
+	if strings.TrimSpace(a.GivenNames) != "" {
+		if _, err := issue.Transliterate(a.GivenNames); err != nil {
+			return time.Time{}, Errorf(ErrInvalid, "invalid_given_names", "the given names have characters the MRZ cannot carry (ICAO 9303-3 transliteration covers Latin letters, spaces, hyphens and apostrophes)")
+		}
 	}
 	if a.Sex != "F" && a.Sex != "M" && a.Sex != "X" {
 		return time.Time{}, Errorf(ErrInvalid, "invalid_sex", "sex must be F, M or X")

