@@ -5,7 +5,7 @@ BIN   := bin/borderid
 HOME_DIR ?= $(CURDIR)/var
 export BORDERID_HOME ?= $(HOME_DIR)
 
-.PHONY: all setup build run run-specimen test test-short vet fmt fuzz bench bench-read bench-auth bench-pa bench-enrol pcscd clean
+.PHONY: all setup build run run-specimen test test-short vet fmt fuzz bench bench-read bench-auth bench-pa bench-enrol bench-crossborder pcscd clean
 
 all: build
 
@@ -67,6 +67,12 @@ bench-pa:
 # encryption and audit beside raw INSERTs of the same bytes, same run.
 bench-enrol:
 	@scripts/bench-enrol
+
+# The numbers of BENCHMARKS.md "Cross-border status": status queries per
+# second and p50/p99 at 1, 16, 64 keep-alive connections (single and
+# batches of 100) beside pgbench -S on the same cluster, one run (~2 min).
+bench-crossborder: build
+	@scripts/bench-crossborder
 
 clean:
 	rm -rf bin
