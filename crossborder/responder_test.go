@@ -720,16 +720,34 @@ func TestTrustLists(t *testing.T) {
 // Every CheckpointEvery rows the responder writes, it has a signed audit checkpoint written.
 func TestCheckpointHook(t *testing.T) {
 	var calls atomic.Int32
+	headDir := t.TempDir()
 	s := newStack(t, func(c *crossborder.ResponderConfig) {
 		c.CheckpointEvery = 2
 		c.Checkpoint = func(context.Context) error { calls.Add(1); return nil }
+		c.AuditHeadDir = headDir
 	})
 	border := s.staffClient("border-post2", "border")
 	q := []crossborder.Query{{IssuingState: "UTO", DocumentNumber: "X", DateOfBirth: "740812", DateOfExpiry: "340415"}}
+	var heads []int64
 	for i := 0; i < 5; i++ {
 		s.ask(border, q)
+		// Checkpoints run in the background: let each finish before the
+		// next row, so the count is exact.
+		for deadline := time.Now().Add(2 * time.Second); calls.Load() < int32((i+1)/2) && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		h, err := db.ReadHead(headDir)
+		if err != nil || h == nil {
+			t.Fatalf("audit head after request %d: %+v, %v", i+1, h, err)
+		}
+		heads = append(heads, h.Seq)
 	}
 	if n := calls.Load(); n != 2 {
 		t.Errorf("%d checkpoints after 5 audit rows, want 2", n)
+	}
+	for i := 1; i < len(heads); i++ {
+		if heads[i] <= heads[i-1] {
+			t.Errorf("the audit head did not advance with each answered request: %v", heads)
+		}
 	}
 }

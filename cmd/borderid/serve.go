@@ -222,6 +222,7 @@ func (s *state) crossBorder(e *env, partners *api.PartnerRegistry, checkpoint fu
 	resp, err := crossborder.NewResponder(crossborder.ResponderConfig{
 		Pool: s.app, Indexer: s.tok.Indexer(), Signer: statusKey, SignerCert: statusDER,
 		State: s.state, Registry: partners, Logger: e.log, Checkpoint: checkpoint,
+		AuditHeadDir: filepath.Join(s.home, "audit", "checkpoints"),
 	})
 	if err != nil {
 		return api.CrossBorderRoutes{}, err
