@@ -106,7 +106,8 @@ func mapErr(op string, err error) error {
 			s = ErrImmutable
 		case pe.Code == "BD003":
 			s = ErrStatusOneWay
-		case pe.Code == "23514" && pe.ConstraintName == "applications_no_self_approval":
+		case pe.Code == "23514" && pe.ConstraintName == "applications_no_self_approval",
+			pe.Code == "BD006": // the approver entered biometric data (migration 0006)
 			s = ErrSelfApproval
 		case pe.Code == "23505":
 			s = ErrDuplicate
@@ -281,6 +282,15 @@ func ListBiometrics(ctx context.Context, tx pgx.Tx, applicationID string, withDa
 		return nil, mapErr("list biometrics", err)
 	}
 	return out, nil
+}
+
+// BiometricsEnteredBy reports whether actor uploaded any biometric record
+// of the application, live or since replaced (no self-approval, 0006).
+func BiometricsEnteredBy(ctx context.Context, tx pgx.Tx, applicationID, actor string) (bool, error) {
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM biometrics WHERE application_id = $1::text::uuid AND created_by = $2)`,
+		applicationID, actor).Scan(&ok)
+	return ok, mapErr("biometrics entered by", err)
 }
 
 // GetBiometric returns the live record of (application, kind, position)

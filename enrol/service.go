@@ -533,7 +533,8 @@ func (c *Core) Finalize(ctx context.Context, p Principal, id string) error {
 }
 
 // Approve approves a finalized enrolment of the approver's office; never
-// by its creator or finalizer (403 self_approval), whatever roles they hold.
+// by its creator or finalizer, nor by anyone who entered any of its
+// biometric data (403 self_approval), whatever roles they hold.
 func (c *Core) Approve(ctx context.Context, p Principal, id string) error {
 	o, err := c.begin(ctx, p, ActionApprove, id, RoleApprover)
 	if err != nil {
@@ -546,6 +547,13 @@ func (c *Core) Approve(ctx context.Context, p Principal, id string) error {
 		}
 		if a.CreatedBy == p.Subject || a.FinalizedBy == p.Subject {
 			return Errorf(ErrForbidden, CodeSelfApproval, "an enrolment is never approved by who created or finalized it")
+		}
+		entered, err := db.BiometricsEnteredBy(ctx, tx, id, p.Subject)
+		if err != nil {
+			return err
+		}
+		if entered {
+			return Errorf(ErrForbidden, CodeSelfApproval, "an enrolment is never approved by who entered its biometric data")
 		}
 		if a.State != db.StateFinalized {
 			return wrongState(a.State, db.StateFinalized)

@@ -332,6 +332,27 @@ func TestNoSelfApproval(t *testing.T) {
 	// The clerk-approver approves what others created and finalized.
 	id := mk(clerk1, clerk1)
 	must(t, e.svc.Approve(ctx, clerkApprover1, id))
+
+	// But not what it put a face into (security review): a colleague's
+	// draft whose face the clerk-approver replaced.
+	t.Run("face replaced by the clerk-approver", func(t *testing.T) {
+		id, err := e.svc.Create(ctx, clerk1, person)
+		must(t, err)
+		must(t, e.svc.PutFace(ctx, clerk1, id, biometric.ContentTypeJPEG, e.face))
+		must(t, e.svc.PutFace(ctx, clerkApprover1, id, biometric.ContentTypeJPEG, e.face))
+		must(t, e.svc.Finalize(ctx, clerk1, id))
+		if err := e.svc.Approve(ctx, clerkApprover1, id); statusOf(err) != 403 || codeOf(err) != enrol.CodeSelfApproval {
+			t.Fatalf("approval by who entered the face: %v, want 403 self_approval", err)
+		}
+		// The database refuses it too, whatever Go decides.
+		err = db.WithScope(ctx, e.app, db.Scope{Actor: clerkApprover1.Subject, Role: db.RoleApprover, Office: "office1"}, func(tx pgx.Tx) error {
+			return db.AdvanceApplication(ctx, tx, id, db.StateFinalized, db.StateApproved, clerkApprover1.Subject, time.Now())
+		})
+		if !errors.Is(err, db.ErrSelfApproval) {
+			t.Errorf("database: %v, want ErrSelfApproval", err)
+		}
+		must(t, e.svc.Approve(ctx, approver1, id))
+	})
 }
 
 func TestStateMachine(t *testing.T) {
