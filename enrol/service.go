@@ -475,6 +475,9 @@ func recordKind(kind string, position int) string { return kind + "/" + strconv.
 
 func (c *Core) putBiometric(ctx context.Context, o *op, id, kind string, position int, contentType string, body []byte) error {
 	return c.run(ctx, o, func(tx pgx.Tx) error {
+		if err := db.KEKFenceShared(ctx, tx); err != nil {
+			return err
+		}
 		a, err := c.application(ctx, tx, o, id, true)
 		if err != nil {
 			return err
@@ -623,6 +626,9 @@ func (c *Core) Issue(ctx context.Context, p Principal, id string) (IssueResult, 
 	}
 	var res IssueResult
 	err = c.run(ctx, o, func(tx pgx.Tx) error {
+		if err := db.KEKFenceShared(ctx, tx); err != nil {
+			return err
+		}
 		a, err := c.application(ctx, tx, o, id, true)
 		if err != nil {
 			return err
@@ -888,6 +894,19 @@ func (c *Core) VerifyAudit(ctx context.Context, p Principal) (*AuditReport, erro
 // Deny audits a denial decided outside the service.
 func (c *Core) Deny(ctx context.Context, p Principal, action, subject, code string) {
 	c.deny(ctx, &op{p: p, action: action, subject: subject}, "", code)
+}
+
+// LiveRecordsBelow counts the live biometric records whose data key is
+// still wrapped under a KEK version below version (rotation scope): a
+// rotation destroys older versions only when it is zero.
+func (c *Core) LiveRecordsBelow(ctx context.Context, version int) (int, error) {
+	n := 0
+	err := db.WithScope(ctx, c.pool, db.Scope{Actor: "borderid keys rotate", Role: db.RoleRotator}, func(tx pgx.Tx) error {
+		page, err := db.BiometricKeysBelow(ctx, tx, version, "", 1)
+		n = len(page)
+		return err
+	})
+	return n, err
 }
 
 // RewrapAll moves every live biometric record's data key to the

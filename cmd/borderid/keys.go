@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"borderid/db"
 	"borderid/enrol"
 	"borderid/enrol/chipstore"
 	"borderid/internal/hsm"
@@ -19,12 +20,12 @@ rotate  makes a new key-encryption key (kek-vN+1) in the HSM and rewraps
         file replace each). Ciphertexts are not touched and the service keeps
         running: records open under whichever version wraps them at the
         moment (a running service picks up the new version within a second;
-        rotate waits that out before it rewraps). --destroy-old makes a
-        second pass and then destroys the older KEK versions in the HSM; only
-        from that moment are copies of old wrapped keys (dead tuples, WAL,
-        backups, erased records) unreadable. A request that takes longer
-        than those waits and wraps under an old version would lose its
-        record: destroy old versions at a quiet moment.
+        rotate waits that out before it rewraps). --destroy-old then holds
+        the fence every sealing transaction takes (uploads and issuance wait
+        for a moment), makes a last pass, checks that no live record and no
+        chip is left under an older version, and only then destroys the older
+        KEK versions in the HSM; from that moment copies of old wrapped keys
+        (dead tuples, WAL, backups, erased records) are unreadable.
 list    the keys in the HSM with their PKCS#11 protection attributes`
 
 // cmdKeys is `borderid keys rotate|list` (issue 5, item 4).
@@ -85,30 +86,51 @@ func cmdKeys(ctx context.Context, e *env, args []string) error {
 	if err := sleepCtx(ctx, hsm.KEKCacheTTL+time.Second); err != nil {
 		return err
 	}
-	passes := 1
-	if *destroy {
-		passes = 2
-	}
-	for pass := 0; pass < passes; pass++ {
-		if pass > 0 {
-			if err := sleepCtx(ctx, hsm.KEKCacheTTL+time.Second); err != nil {
-				return err
-			}
-		}
-		n, chips, err := rewrapEverything(ctx, st, svc, next)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "rewrapped %d biometric records and %d issued chip identities under kek-v%d\n", n, chips, next)
-	}
-	if err := svc.Checkpoint(ctx); err != nil {
+	n, chips, err := rewrapEverything(ctx, st, svc, next)
+	if err != nil {
 		return err
 	}
+	fmt.Fprintf(e.stdout, "rewrapped %d biometric records and %d issued chip identities under kek-v%d\n", n, chips, next)
 	if !*destroy {
+		if err := svc.Checkpoint(ctx); err != nil {
+			return err
+		}
 		if len(versions) > 0 {
 			fmt.Fprintf(e.stdout, "older versions %v are still in the HSM: run keys rotate --destroy-old when backups made under them may become unreadable\n", versions)
 		}
 		return nil
+	}
+	// Destroying is final: take the fence every sealing transaction holds
+	// shared (db.KEKFenceShared), so none is between sealing under an old
+	// version and committing; make the last pass; destroy only when no
+	// live record and no chip is left under an older version.
+	release, err := db.KEKFence(ctx, st.app)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if n, chips, err = rewrapEverything(ctx, st, svc, next); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "last pass: rewrapped %d biometric records and %d issued chip identities under kek-v%d\n", n, chips, next)
+	left, err := svc.LiveRecordsBelow(ctx, next)
+	if err != nil {
+		return err
+	}
+	if left > 0 {
+		return fmt.Errorf("%d biometric records are still under an older KEK: nothing destroyed (run keys rotate again)", left)
+	}
+	ids, err := chipstore.List(st.home)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if v, err := chipstore.KEKVersion(st.home, id); err != nil || v != next {
+			return fmt.Errorf("issued chip %s is not under kek-v%d (%v): nothing destroyed", id, next, err)
+		}
+	}
+	if err := svc.Checkpoint(ctx); err != nil {
+		return err
 	}
 	for _, v := range versions {
 		if err := st.tok.DestroyKEK(v); err != nil {
