@@ -436,6 +436,12 @@ func DocumentByIndex(ctx context.Context, tx pgx.Tx, index []byte, forUpdate boo
 	return d, mapErr("document", err)
 }
 
+// DocumentOfChip finds the document issued with chip chipID.
+func DocumentOfChip(ctx context.Context, tx pgx.Tx, chipID string) (*Document, error) {
+	d, err := scanDocument(tx.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE chip_id = $1`, chipID))
+	return d, mapErr("document of chip", err)
+}
+
 // DocumentOfApplication finds the document issued for an application.
 func DocumentOfApplication(ctx context.Context, tx pgx.Tx, applicationID string) (*Document, error) {
 	d, err := scanDocument(tx.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE application_id = $1::text::uuid`, applicationID))

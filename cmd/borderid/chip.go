@@ -22,8 +22,8 @@ import (
 	"borderid/reader/lds/specimen"
 )
 
-const chipUsage = `chip serve (--identity DIR | --specimen | --chip ID [--home DIR]) [--vpcd HOST:PORT] [--faults LIST]
-       borderid chip export ID --out DIR [--home DIR]
+const chipUsage = `chip serve (--identity DIR | --specimen | --chip ID --purpose TEXT [--home DIR]) [--vpcd HOST:PORT] [--faults LIST]
+       borderid chip export ID --out DIR --purpose TEXT [--home DIR]
        borderid chip specimen --out DIR [--mrz LINES] [--face-bytes N] [--extended-length]
                               [--pace none|gm|im|cam] [--param-id N] [--cipher aes128|aes192|aes256|3des]
                               [--can NNNNNN] [--ca=true|false] [--aa none|rsa1024|rsa2048|p256|bp256]
@@ -34,9 +34,10 @@ serve     puts a software passport chip into a virtual reader (pcscd's vpcd
           driver) until interrupted; without --vpcd it takes the first free one.
           --specimen serves a fresh default specimen (that of chip specimen);
           --chip ID serves a chip issued by this state (<home>/chips/ID),
-          decrypted in memory only
+          decrypted in memory only; the read is audited with --purpose
 export    writes a clear copy of an issued chip identity to DIR (it holds
-          biometric data: only on explicit request, 0700/0600)
+          biometric data: only on explicit request, 0700/0600; audited with
+          --purpose)
 specimen  writes a chip identity with synthetic data (prints its MRZ). The
           default is a current passport: PACE-CAM on brainpoolP256r1 with
           AES-128 (MRZ or CAN 123456), chip authentication and RSA-1024 active
@@ -75,6 +76,7 @@ func chipServe(ctx context.Context, e *env, args []string) error {
 	dir := fs.String("identity", "", "chip identity `DIR` (docs/chip-identity.md)")
 	spec := fs.Bool("specimen", false, "serve a freshly generated specimen chip (prints its MRZ)")
 	chipID := fs.String("chip", "", "serve the issued chip `ID` of <home>/chips (decrypted in memory)")
+	purpose := fs.String("purpose", "", "with --chip: why the issued chip is served (`TEXT`, required: audited)")
 	homeF := homeFlag(fs)
 	addr := fs.String("vpcd", "", "vpcd `HOST:PORT` (default: lease the first free virtual reader)")
 	faultSpec := fs.String("faults", "", "inject faults for tests: comma-separated `LIST` of "+faultNames())
@@ -100,7 +102,10 @@ func chipServe(ctx context.Context, e *env, args []string) error {
 		if herr != nil {
 			return herr
 		}
-		id, err = loadIssuedChip(ctx, home, *chipID)
+		if strings.TrimSpace(*purpose) == "" {
+			return usagef("--chip ID needs --purpose TEXT: serving an issued chip reads its biometric data, and every such read is audited with its purpose")
+		}
+		id, err = loadIssuedChip(ctx, home, *chipID, strings.TrimSpace(*purpose))
 	} else if *spec {
 		var p chipspec.Profile
 		if p, err = defaultChip().profile(); err != nil {

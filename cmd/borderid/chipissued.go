@@ -6,16 +6,29 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing/fstest"
 
+	"github.com/jackc/pgx/v5"
+
+	"borderid/db"
 	"borderid/enrol/chipstore"
 	"borderid/hardware/chipsim"
 	"borderid/internal/hsm"
 )
 
 // issuedFiles decrypts an issued chip identity of <home>/chips with the
-// key-encryption key in the home's HSM.
-func issuedFiles(ctx context.Context, home, chipID string) (map[string][]byte, error) {
+// key-encryption key in the home's HSM, after writing the audit row of the
+// read (action, the operator, the purpose, the application as subject):
+// an issued identity holds the face and fingerprints, and every read of a
+// biometric is audited with its purpose (DESIGN.md, security model).
+func issuedFiles(ctx context.Context, home, chipID, action, purpose string) (map[string][]byte, error) {
+	if !chipstore.ValidID(chipID) {
+		return nil, fmt.Errorf("issued chip %q: %w", chipID, chipstore.ErrInvalidID)
+	}
+	if err := auditChipRead(ctx, home, chipID, action, purpose); err != nil {
+		return nil, err
+	}
 	tok, err := hsm.Open(ctx, home)
 	if err != nil {
 		return nil, err
@@ -28,9 +41,41 @@ func issuedFiles(ctx context.Context, home, chipID string) (map[string][]byte, e
 	return files, nil
 }
 
+// auditChipRead writes the audit row of a read of an issued chip identity
+// in the home's database and advances the audit head. The operator acts
+// with the issuer's scope (the only national role that sees every office's
+// documents); the actor names the OS user.
+func auditChipRead(ctx context.Context, home, chipID, action, purpose string) error {
+	c, err := db.Ensure(ctx, home)
+	if err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, c, db.App)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	actor := "borderid " + action + " (" + importer() + ")"
+	var seq int64
+	var hash []byte
+	err = db.WithScope(ctx, pool, db.Scope{Actor: actor, Role: db.RoleIssuer}, func(tx pgx.Tx) error {
+		d, err := db.DocumentOfChip(ctx, tx, chipID)
+		if err != nil {
+			return fmt.Errorf("issued chip %s: no document of this state was issued with it: %w", chipID, err)
+		}
+		seq, hash, err = db.InsertAuditReturning(ctx, tx, db.AuditEntry{Actor: actor, Role: db.RoleIssuer, Action: action,
+			Purpose: purpose, Subject: d.ApplicationID, Outcome: db.OutcomeOK, Detail: "chip=" + chipID})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return db.AdvanceHead(filepath.Join(home, "audit", "checkpoints"), seq, hash)
+}
+
 // loadIssuedChip is the chip identity of an issued chip, in memory only.
-func loadIssuedChip(ctx context.Context, home, chipID string) (*chipsim.Identity, error) {
-	files, err := issuedFiles(ctx, home, chipID)
+func loadIssuedChip(ctx context.Context, home, chipID, purpose string) (*chipsim.Identity, error) {
+	files, err := issuedFiles(ctx, home, chipID, "chip.serve", purpose)
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +90,7 @@ func loadIssuedChip(ctx context.Context, home, chipID string) (*chipsim.Identity
 func chipExport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "chip export", chipUsage)
 	out := fs.String("out", "", "write the clear chip identity to `DIR` (created 0700, must not exist or be empty)")
+	purpose := fs.String("purpose", "", "why the clear copy is needed (`TEXT`, required: audited with the read)")
 	homeF := homeFlag(fs)
 	var id string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
@@ -58,8 +104,8 @@ func chipExport(ctx context.Context, e *env, args []string) error {
 	} else if fs.NArg() != 0 {
 		return usagef("unexpected arguments: %v", fs.Args())
 	}
-	if id == "" || *out == "" {
-		return usagef("chip export ID --out DIR")
+	if id == "" || *out == "" || strings.TrimSpace(*purpose) == "" {
+		return usagef("chip export ID --out DIR --purpose TEXT")
 	}
 	home, err := homeDir(e, *homeF)
 	if err != nil {
@@ -68,7 +114,7 @@ func chipExport(ctx context.Context, e *env, args []string) error {
 	if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
 		return fmt.Errorf("%s exists and is not empty: export writes only into a new or empty folder", *out)
 	}
-	files, err := issuedFiles(ctx, home, id)
+	files, err := issuedFiles(ctx, home, id, "chip.export", strings.TrimSpace(*purpose))
 	if err != nil {
 		return err
 	}
