@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,6 +78,7 @@ type Server struct {
 	echo    *echo.Echo
 	routes  map[string]*route // "METHOD echo-path"
 	cross   CrossBorderRoutes
+	anon    *anonLimiter // budget of audited refusals of unauthenticated callers
 }
 
 // New checks cfg and builds the routes.
@@ -86,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		svc: cfg.Service, auth: cfg.Authenticator, cas: cfg.ClientCAs, log: cfg.Logger,
-		maxBody: cfg.MaxBody, maxJSON: cfg.MaxJSONBody, cross: cfg.CrossBorder,
+		maxBody: cfg.MaxBody, maxJSON: cfg.MaxJSONBody, cross: cfg.CrossBorder, anon: newAnonLimiter(),
 	}
 	if s.auth == nil {
 		if cfg.ClientCAs == nil {
@@ -261,17 +263,38 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 			action = rt.action
 		}
 		subject := denialSubject(c)
+		// An anonymous caller's refusal is audited within a budget per
+		// address (anonlimit.go), and never names a record: only an
+		// authenticated caller's denial carries the enrolment id it asked
+		// for, so nobody can stuff a person's access log from outside.
+		anonymous := func() error {
+			if ok, retry := s.anon.allow(r.RemoteAddr, time.Now()); !ok {
+				secs := int(retry/time.Second) + 1
+				c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+				return refuse(http.StatusTooManyRequests, "rate_limited", "too many refused requests from this address: retry in %d s", secs)
+			}
+			return nil
+		}
 		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-			s.svc.Deny(ctx, enrol.Principal{}, action, subject, codeCertificateRequired)
+			if err := anonymous(); err != nil {
+				return err
+			}
+			s.svc.Deny(ctx, enrol.Principal{}, action, "", codeCertificateRequired)
 			return errNoCertificate()
 		}
 		if len(r.TLS.VerifiedChains) == 0 {
 			// The tls.Config asked for a certificate without verifying it: never trust one.
-			s.svc.Deny(ctx, enrol.Principal{}, action, subject, codeInvalidCertificate)
+			if err := anonymous(); err != nil {
+				return err
+			}
+			s.svc.Deny(ctx, enrol.Principal{}, action, "", codeInvalidCertificate)
 			return invalidCertificate("the client certificate was not verified")
 		}
 		p, err := s.auth.Authenticate(ctx, r.TLS.VerifiedChains)
 		if err != nil {
+			if lerr := anonymous(); lerr != nil {
+				return lerr
+			}
 			code := codeInvalidCertificate
 			var ee *enrol.Error
 			if errors.As(err, &ee) && ee.Code != "" {
@@ -280,7 +303,7 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 			// The audit says who tried, marked as unverified so that a certificate from another CA in the
 			// pool cannot put one of our staff's names on a denial.
 			who := enrol.Principal{Subject: "unverified:" + truncate(r.TLS.PeerCertificates[0].Subject.CommonName, 128)}
-			s.svc.Deny(ctx, who, action, subject, code)
+			s.svc.Deny(ctx, who, action, "", code)
 			if status, _, _, ok := classify(err); !ok || (status != http.StatusUnauthorized && status != http.StatusForbidden) {
 				// An authenticator that fails for another reason must still not let the request through.
 				s.log.LogAttrs(ctx, slog.LevelError, "authenticator failed", slog.String("error", err.Error()))
