@@ -139,11 +139,20 @@ func Ask(ctx context.Context, ep Endpoint, qs []Query, now time.Time) (*Payload,
 //   - there is one answer per query, in query order, each naming the
 //     query's document number, each status one of the six.
 //
-// The whole call takes at most Timeout (or less, if ctx ends sooner).
+// Every query must name ep.State as its issuing state (ErrBadQuery
+// otherwise). The whole call takes at most Timeout (or less, if ctx ends
+// sooner).
 func (c *Client) Ask(ctx context.Context, qs []Query, now time.Time) (*Payload, error) {
 	qs, err := normaliseQueries(qs)
 	if err != nil {
 		return nil, err
+	}
+	// A state answers only for its own documents: an answer of ep.State
+	// about another state's document would be taken for that state's word.
+	for i, q := range qs {
+		if !strings.EqualFold(q.IssuingState, c.ep.State) {
+			return nil, fmt.Errorf("%w: query %d is about a document of %s, not of %s", ErrBadQuery, i+1, q.IssuingState, c.ep.State)
+		}
 	}
 	nonce, err := newNonce(c.Rand)
 	if err != nil {

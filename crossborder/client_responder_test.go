@@ -67,8 +67,14 @@ func TestClientAgainstResponder(t *testing.T) {
 	// Asked as the wrong state (the answer says UTO).
 	bad = ep
 	bad.State = "ATL"
-	if _, err := crossborder.Ask(context.Background(), bad, []crossborder.Query{valid.query()}, time.Now()); !errors.Is(err, crossborder.ErrBadAnswer) {
+	atlQuery := valid.query()
+	atlQuery.IssuingState = "ATL"
+	if _, err := crossborder.Ask(context.Background(), bad, []crossborder.Query{atlQuery}, time.Now()); !errors.Is(err, crossborder.ErrBadAnswer) {
 		t.Errorf("answer of UTO taken for ATL's: %v", err)
+	}
+	// A query about another state's document is not sent to this one.
+	if _, err := crossborder.Ask(context.Background(), bad, []crossborder.Query{valid.query()}, time.Now()); !errors.Is(err, crossborder.ErrBadQuery) {
+		t.Errorf("a UTO document asked of ATL: %v", err)
 	}
 	// A clock 3 minutes off: the answer is not fresh.
 	if _, err := crossborder.Ask(context.Background(), ep, []crossborder.Query{valid.query()}, time.Now().Add(3*time.Minute)); !errors.Is(err, crossborder.ErrBadAnswer) {

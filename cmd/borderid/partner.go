@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -260,6 +262,20 @@ func cmdPartnerAdd(ctx context.Context, e *env, args []string) error {
 // addPartner registers p as the database owner (registrations are trust
 // anchors, like trust import's).
 func addPartner(ctx context.Context, home string, p db.Partner) error {
+	if own, err := homeState(home); err == nil && own == p.State {
+		return usagef("--state %s is this state: its own border posts are staff (role border), not a partner", p.State)
+	}
+	// A client CA speaks for one state only: the staff CA, or a CA already
+	// registered for another state, would let one party act as another.
+	if b, err := os.ReadFile(filepath.Join(home, "pki", "tls-ca.crt")); err == nil {
+		if blk, _ := pem.Decode(b); blk != nil {
+			for _, ca := range p.ClientCA {
+				if bytes.Equal(ca, blk.Bytes) {
+					return usagef("--client-ca is this state's own staff TLS CA")
+				}
+			}
+		}
+	}
 	c, err := db.Ensure(ctx, home)
 	if err != nil {
 		return err
@@ -269,6 +285,19 @@ func addPartner(ctx context.Context, home string, p db.Partner) error {
 		return err
 	}
 	defer pool.Close()
+	others, err := db.ListPartners(ctx, pool)
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		for _, a := range o.ClientCA {
+			for _, b := range p.ClientCA {
+				if bytes.Equal(a, b) && o.State != p.State {
+					return usagef("--client-ca is registered for %s already: a client CA speaks for one state only", o.State)
+				}
+			}
+		}
+	}
 	err = db.AddPartner(ctx, pool, p)
 	if errors.Is(err, db.ErrDuplicate) {
 		return fmt.Errorf("partner %s is registered already (borderid partner remove --state %s first, to replace it)", p.State, p.State)

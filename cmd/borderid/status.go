@@ -112,6 +112,8 @@ func cmdStatusQuery(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, crossborder.Timeout)
+	defer cancel()
 	ep, err := statusEndpoint(ctx, home, q.IssuingState, *urlF)
 	if err != nil {
 		if errors.Is(err, errNotRegistered) {
@@ -194,9 +196,11 @@ func statusEndpoint(ctx context.Context, home, issuing, urlOverride string) (cro
 		}
 		return crossborder.Endpoint{State: own, URL: u, Root: root, TLS: cfg}, nil
 	}
-	c, err := db.Ensure(ctx, home)
+	// Attach only, as the app role: a status question never starts,
+	// creates or migrates the database, and needs no owner secret.
+	c, err := db.Locate(home, db.Options{})
 	if err != nil {
-		return crossborder.Endpoint{}, err
+		return crossborder.Endpoint{}, fmt.Errorf("the partner registry: %w", err)
 	}
 	pool, err := db.Open(ctx, c, db.App)
 	if err != nil {
@@ -274,6 +278,10 @@ func readX509PEM(path string) (*x509.Certificate, error) {
 // for `read --status`, and never fails: what went wrong is the answer's
 // Failure (the document_status check's reason).
 func askStatus(ctx context.Context, home, urlOverride string, q crossborder.Query) *inspect.StatusAnswer {
+	// One bound for everything, the registry lookup included: a border
+	// post waits at most crossborder.Timeout for a status.
+	ctx, cancel := context.WithTimeout(ctx, crossborder.Timeout)
+	defer cancel()
 	ep, err := statusEndpoint(ctx, home, strings.ToUpper(q.IssuingState), urlOverride)
 	if err != nil {
 		reason := inspect.ReasonPartnerUnreachable

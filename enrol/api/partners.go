@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -235,6 +236,12 @@ func (a PartnerAuthenticator) Authenticate(ctx context.Context, chains [][]*x509
 	if len(matched) == 0 {
 		// Neither ours nor a registered partner's: the staff error says so.
 		return enrol.Principal{}, staffErr
+	}
+	if len(matched) > 1 {
+		// One CA (or CAs chaining to each other) registered for several
+		// states: the certificate's own country would pick which state it
+		// speaks for, so one partner could act as another. Refused.
+		return enrol.Principal{}, invalidCertificate("the certificate chains to the client CAs of several partner states (" + strings.Join(matched, ", ") + ")")
 	}
 	cn, country, err := partnerIdentity(leaf)
 	if err != nil {

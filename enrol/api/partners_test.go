@@ -187,6 +187,19 @@ func TestPartnerAuthentication(t *testing.T) {
 	if r := e.do(lemClient, "POST", "/v1/crossborder/status", "application/json", []byte("{}")); r.status != 401 || code(r) != codeInvalidCertificate {
 		t.Errorf("removed partner: %d %s", r.status, r.body)
 	}
+
+	// One CA registered for two states (a shared regional CA): the
+	// certificate's own country would choose the state, so one partner
+	// could speak for another. Refused whatever country it names.
+	shared := newTestCA(t, "Regional TLS CA")
+	e.stub.set(db.Partner{State: "ATL", ClientCA: [][]byte{shared.cert.Raw}}, db.Partner{State: "LEM", ClientCA: [][]byte{shared.cert.Raw}})
+	time.Sleep(20 * time.Millisecond)
+	for _, o := range []string{"XA", "XL"} {
+		c := e.clientWith(partnerCert(t, shared, pkix.Name{CommonName: "system", Organization: []string{o}}))
+		if r := e.do(c, "POST", "/v1/crossborder/status", "application/json", []byte("{}")); r.status != 401 || code(r) != codeInvalidCertificate {
+			t.Errorf("CA shared by two states, O=%s: %d %s", o, r.status, r.body)
+		}
+	}
 }
 
 func TestPartnerRegistryCache(t *testing.T) {
