@@ -392,7 +392,8 @@ func VerifyAudit(ctx context.Context, b Beginner, s Scope, pub crypto.PublicKey,
 	}
 	rep.Exported = len(files)
 	head, err := ReadHead(dir)
-	if err != nil {
+	headMalformed := errors.Is(err, ErrHeadMalformed)
+	if err != nil && !headMalformed {
 		return nil, err
 	}
 	var table []Checkpoint
@@ -459,6 +460,9 @@ func VerifyAudit(ctx context.Context, b Beginner, s Scope, pub crypto.PublicKey,
 		return nil, err
 	}
 	rep.Checkpoints = len(table)
+	if headMalformed {
+		rep.problem("the head recorded outside the database (%s) is unreadable: a crash, or someone changed it", HeadFile)
+	}
 	if head != nil {
 		rep.Head = head.Seq
 		switch h := want[head.Seq]; {

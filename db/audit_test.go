@@ -360,6 +360,17 @@ func TestAuditTamperingIsCaught(t *testing.T) {
 		}
 		tamper(t, ctx, owner, `DELETE FROM audit_log WHERE seq >= 11`)
 		wantProblem(t, verifyChain(t, ctx, app, k, dir), "the log reached row 12 (recorded outside the database in head) but ends at row 10: rows deleted")
+		// A head torn by a crash is reported, and the next writer replaces it.
+		if err := os.WriteFile(filepath.Join(dir, db.HeadFile), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		wantProblem(t, verifyChain(t, ctx, app, k, dir), "is unreadable")
+		if err := db.AdvanceHead(dir, 10, hash); err != nil {
+			t.Fatalf("a writer after a torn head: %v", err)
+		}
+		if h, err := db.ReadHead(dir); err != nil || h.Seq != 10 {
+			t.Errorf("head after repair: %+v %v", h, err)
+		}
 	})
 	t.Run("exported checkpoint removed", func(t *testing.T) {
 		app, _, k, dir := setup(t)

@@ -64,8 +64,11 @@ func AdvanceHead(dir string, seq int64, hash []byte) error {
 		return fmt.Errorf("db: audit head: %w", err)
 	}
 	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+	// A head left empty or torn by a crash (the file is not synced: one
+	// fsync per audited request was judged too dear) is replaced, not a
+	// reason to fail every request; audit verify reports it.
 	cur, err := ReadHead(dir)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrHeadMalformed) {
 		return err
 	}
 	if cur != nil && cur.Seq >= seq {
@@ -85,6 +88,10 @@ func AdvanceHead(dir string, seq int64, hash []byte) error {
 	return nil
 }
 
+// ErrHeadMalformed: the head file does not hold a head (a crash between
+// write and rename can leave it empty).
+var ErrHeadMalformed = errors.New("db: audit head file malformed")
+
 // ReadHead reads dir/HeadFile; nil without error when there is none.
 func ReadHead(dir string) (*Head, error) {
 	b, err := os.ReadFile(filepath.Join(dir, HeadFile))
@@ -98,7 +105,7 @@ func ReadHead(dir string) (*Head, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&h); err != nil || h.Seq <= 0 || len(h.Hash) != 32 {
-		return nil, fmt.Errorf("db: audit head %s: malformed", filepath.Join(dir, HeadFile))
+		return nil, fmt.Errorf("%w: %s", ErrHeadMalformed, filepath.Join(dir, HeadFile))
 	}
 	return &h, nil
 }
