@@ -218,6 +218,27 @@ func TestAuditCheckpoints(t *testing.T) {
 	}
 	// Another key's view: every checkpoint fails.
 	wantProblem(t, verifyChain(t, ctx, app, newSigner(t), dir), "not the audit signer")
+	// A junk checkpoint row at the head, added by any app-role scope (the
+	// database cannot check an ECDSA signature), no longer blocks the
+	// signed one; verify reports the junk row.
+	if err := audit(ctx, app, clerk1, "create", "s"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.WithScope(ctx, app, clerk1, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO audit_checkpoints (seq, hash, signature, signer)
+			SELECT seq, hash, '\x00', 'junk' FROM audit_head()`)
+		return err
+	}); err != nil {
+		t.Fatalf("junk checkpoint: %v", err)
+	}
+	if cp4, err := db.WriteCheckpoint(ctx, app, clerk1, k, dir, time.Now()); err != nil || cp4 == nil || cp4.Seq != 4 {
+		t.Fatalf("checkpoint beside a junk row: %+v %v", cp4, err)
+	}
+	rep := verifyChain(t, ctx, app, k, dir)
+	wantProblem(t, rep, "checkpoint 4: signed by junk")
+	if _, err := os.Stat(filepath.Join(dir, db.CheckpointFile(4))); err != nil {
+		t.Errorf("the signed checkpoint beside the junk row was not exported: %v", err)
+	}
 }
 
 // tamper runs statements as the owner with the append-only defences lifted,
