@@ -57,6 +57,10 @@ const (
 	Owner Role = iota + 1
 	// App is the role the service connects as: no privilege beyond explicit grants.
 	App
+	// Rotator is the role of `borderid keys rotate` only: it reads every
+	// office's biometric rows and rewraps their data keys, nothing else
+	// (migration 0008). Its password is not the service's.
+	Rotator
 )
 
 // String returns the PostgreSQL role name.
@@ -66,6 +70,8 @@ func (r Role) String() string {
 		return "borderid_owner"
 	case App:
 		return "borderid_app"
+	case Rotator:
+		return "borderid_rotator"
 	}
 	return "Role(" + strconv.Itoa(int(r)) + ")"
 }
@@ -77,6 +83,8 @@ func (r Role) secretFile() string {
 		return "pg-owner"
 	case App:
 		return "pg-app"
+	case Rotator:
+		return "pg-rotator"
 	}
 	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -348,8 +349,24 @@ func TestBiometricsReplaceEraseRewrap(t *testing.T) {
 	if !errors.Is(err, db.ErrWrongState) && !errors.Is(err, db.ErrDenied) {
 		t.Errorf("clerk rewraps: %v", err)
 	}
+	// The rotator scope claimed by the app role (a compromised service
+	// connection) reads and changes nothing (migration 0008).
+	if n := visible(t, ctx, app, &rotator, `SELECT count(*) FROM biometrics`); n != 0 {
+		t.Errorf("app role in the rotator scope sees %d biometric rows, want 0", n)
+	}
+	err = db.WithScope(ctx, app, rotator, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE biometrics SET wrapped_key = '\x00', kek_version = 2147483647 WHERE erased_at IS NULL`)
+		if err == nil && tag.RowsAffected() != 0 {
+			return fmt.Errorf("%d rows wrecked", tag.RowsAffected())
+		}
+		return err
+	})
+	if err != nil && sqlState(err) != "42501" {
+		t.Errorf("app role as rotator: %v", err)
+	}
+	rot := dbtest.Pool(t, db.Rotator)
 	var keys []db.BiometricKey
-	if err := db.WithScope(ctx, app, rotator, func(tx pgx.Tx) error {
+	if err := db.WithScope(ctx, rot, rotator, func(tx pgx.Tx) error {
 		var err error
 		keys, err = db.BiometricKeysBelow(ctx, tx, 2, "", 1000000)
 		if err != nil {
@@ -371,14 +388,14 @@ func TestBiometricsReplaceEraseRewrap(t *testing.T) {
 	if !found {
 		t.Errorf("rotation did not list record %s", bid)
 	}
-	err = db.WithScope(ctx, app, rotator, func(tx pgx.Tx) error {
+	err = db.WithScope(ctx, rot, rotator, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE biometrics SET kek_version = 1 WHERE id = $1::uuid`, bid)
 		return err
 	})
 	if sqlState(err) != "BD001" {
 		t.Errorf("KEK version down: %v, want BD001", err)
 	}
-	if err := db.WithScope(ctx, app, rotator, func(tx pgx.Tx) error {
+	if err := db.WithScope(ctx, rot, rotator, func(tx pgx.Tx) error {
 		var err error
 		keys, err = db.BiometricKeysBelow(ctx, tx, 2, "", 1000000)
 		return err

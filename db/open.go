@@ -94,27 +94,34 @@ func (c *Cluster) bootstrap(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", App.String()).Scan(&exists); err != nil {
-		return fmt.Errorf("db: bootstrap: %w", err)
-	}
-	app := pgx.Identifier{App.String()}.Sanitize()
-	if !exists {
-		pw, err := readSecret(c.Home, App)
-		if err != nil {
-			return err
+	for _, r := range []Role{App, Rotator} {
+		var exists bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", r.String()).Scan(&exists); err != nil {
+			return fmt.Errorf("db: bootstrap: %w", err)
 		}
-		v, err := scramVerifier(pw)
-		if err != nil {
-			return err
+		name := pgx.Identifier{r.String()}.Sanitize()
+		if !exists {
+			// ensureSecret: a home made before the role existed gets its
+			// secret now.
+			pw, err := ensureSecret(c.Home, r)
+			if err != nil {
+				return err
+			}
+			v, err := scramVerifier(pw)
+			if err != nil {
+				return err
+			}
+			// The verifier is base64 with '$' and ':' only: safe inside a literal.
+			if _, err := conn.Exec(ctx, "CREATE ROLE "+name+" LOGIN PASSWORD '"+v+"'"); err != nil {
+				return fmt.Errorf("db: create role %s: %w", r, err)
+			}
 		}
-		// The verifier is base64 with '$' and ':' only: safe inside a literal.
-		if _, err := conn.Exec(ctx, "CREATE ROLE "+app+" LOGIN PASSWORD '"+v+"'"); err != nil {
-			return fmt.Errorf("db: create role %s: %w", App, err)
+		q := "ALTER ROLE " + name + " NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION"
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("db: bootstrap: %q: %w", q, err)
 		}
 	}
 	for _, q := range []string{
-		"ALTER ROLE " + app + " NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION",
 		// Only borderid's own database is open to the app role.
 		"REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC",
 		"REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC",
@@ -149,6 +156,7 @@ func (c *Cluster) EnsureDatabase(ctx context.Context) error {
 	for _, q := range []string{
 		"REVOKE ALL ON DATABASE " + name + " FROM PUBLIC",
 		"GRANT CONNECT ON DATABASE " + name + " TO " + pgx.Identifier{App.String()}.Sanitize(),
+		"GRANT CONNECT ON DATABASE " + name + " TO " + pgx.Identifier{Rotator.String()}.Sanitize(),
 	} {
 		if _, err := conn.Exec(actx, q); err != nil {
 			return fmt.Errorf("db: %q: %w", q, err)

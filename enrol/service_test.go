@@ -657,6 +657,21 @@ func freshEnv(t testing.TB, name string) *env {
 	return newEnvWith(t, app, owner)
 }
 
+// rotatorCore is the service as `borderid keys rotate` builds it: on the
+// borderid_rotator role's pool (migration 0008), with e's keys.
+func (e *env) rotatorCore(t *testing.T) *enrol.Core {
+	t.Helper()
+	ctx := ctxT(t)
+	rot, err := db.Open(ctx, dbtest.Cluster(t).WithDatabase(e.app.Config().ConnConfig.Database), db.Rotator)
+	must(t, err)
+	t.Cleanup(rot.Close)
+	svc, err := enrol.New(enrol.Config{Pool: rot, Wrapper: e.kw, Indexer: envelopetest.NewIndexer(t), AuditSigner: e.key,
+		CheckpointDir: e.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		IssueChip: func(context.Context, enrol.IssueRequest) (string, error) { return "", errors.New("not here") }})
+	must(t, err)
+	return svc
+}
+
 func TestRewrapAll(t *testing.T) {
 	e := freshEnv(t, "rewrap")
 	ctx := ctxT(t)
@@ -664,12 +679,24 @@ func TestRewrapAll(t *testing.T) {
 	id2, _ := e.at(t, db.StateDraft)
 	must(t, e.svc.PutFinger(ctx, clerk1, id2, 5, biometric.ContentTypeFinger, finger(5)))
 	e.kw.Rotate()
-	n, err := e.svc.RewrapAll(ctx, "keys-rotate")
+	// The service's own (app role) connection cannot rotate: only the
+	// rotator role sees the records.
+	if n, err := e.svc.LiveRecordsBelow(ctx, 2); err != nil || n != 0 {
+		t.Errorf("app role: LiveRecordsBelow = %d, %v; want 0 (it sees none)", n, err)
+	}
+	rot := e.rotatorCore(t)
+	if n, err := rot.LiveRecordsBelow(ctx, 2); err != nil || n != 1 {
+		t.Errorf("LiveRecordsBelow = %d, %v; want 1 (one page)", n, err)
+	}
+	n, err := rot.RewrapAll(ctx, "keys-rotate")
 	if err != nil || n != 3 {
 		t.Fatalf("RewrapAll = %d, %v; want 3", n, err)
 	}
-	if n, err := e.svc.RewrapAll(ctx, "keys-rotate"); err != nil || n != 0 {
+	if n, err := rot.RewrapAll(ctx, "keys-rotate"); err != nil || n != 0 {
 		t.Errorf("second RewrapAll = %d, %v", n, err)
+	}
+	if n, err := rot.LiveRecordsBelow(ctx, 2); err != nil || n != 0 {
+		t.Errorf("after RewrapAll: LiveRecordsBelow = %d, %v", n, err)
 	}
 	e.kw.Destroy(1)
 	_, body, err := e.svc.GetFace(ctx, approver1, id, "after rotation")

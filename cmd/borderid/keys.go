@@ -76,7 +76,14 @@ func cmdKeys(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("new KEK version %d: %w", next, err)
 	}
 	fmt.Fprintf(e.stdout, "hsm: generated kek-v%d\n", next)
-	svc, err := st.service(e)
+	// Rotation runs as borderid_rotator, the one database role that may
+	// read every office's biometric rows and rewrap them (migration 0008).
+	rot, err := db.Open(ctx, st.cluster, db.Rotator)
+	if err != nil {
+		return err
+	}
+	defer rot.Close()
+	svc, err := st.serviceOn(e, rot)
 	if err != nil {
 		return err
 	}
@@ -104,7 +111,7 @@ func cmdKeys(ctx context.Context, e *env, args []string) error {
 	// shared (db.KEKFenceShared), so none is between sealing under an old
 	// version and committing; make the last pass; destroy only when no
 	// live record and no chip is left under an older version.
-	release, err := db.KEKFence(ctx, st.app)
+	release, err := db.KEKFence(ctx, rot)
 	if err != nil {
 		return err
 	}

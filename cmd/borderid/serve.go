@@ -161,7 +161,11 @@ func (s *state) Close() {
 	}
 }
 
-func (s *state) service(e *env) (*enrol.Core, error) {
+func (s *state) service(e *env) (*enrol.Core, error) { return s.serviceOn(e, s.app) }
+
+// serviceOn is the service on pool: the app role's for serve, the rotator
+// role's for keys rotate (migration 0008).
+func (s *state) serviceOn(e *env, pool *pgxpool.Pool) (*enrol.Core, error) {
 	dsKey, err := s.tok.Signer("ds")
 	if err != nil {
 		return nil, err
@@ -172,7 +176,7 @@ func (s *state) service(e *env) (*enrol.Core, error) {
 	}
 	kw := s.tok.KeyWrapper()
 	return enrol.New(enrol.Config{
-		Pool: s.app, Wrapper: kw, Indexer: s.tok.Indexer(),
+		Pool: pool, Wrapper: kw, Indexer: s.tok.Indexer(),
 		AuditSigner: auditKey, CheckpointDir: filepath.Join(s.home, "audit", "checkpoints"),
 		Logger: e.log,
 		IssueChip: func(ctx context.Context, r enrol.IssueRequest) (string, error) {
