@@ -88,7 +88,7 @@
 // Every answered request writes one row to the hash-chained audit log (db/audit.go), in the same transaction
 // as the lookup, so no answer leaves without its row: actor = the partner's state code (ATL) or the station's
 // certificate CN, role = partner or border, action crossborder.status, outcome ok, time (the row's at), and
-// detail "queries=N index=<hex>,<hex>,..." - the blind index (HMAC in the HSM, purpose "document-number") of
+// detail `system="<certificate CN>" queries=N index=<hex>,<hex>,...` - the asking system, then the blind index (HMAC in the HSM, purpose "document-number") of
 // each queried number in query order, never the number itself. An auditor finds who asked about a document by
 // recomputing its index. The reads run in the scope role "status" (db.WithStatusScope), which row-level
 // security lets read the documents of every office and nothing else. Refusals decided in enrol/api (401, 403)

@@ -396,7 +396,7 @@ func (r *Responder) answer(ctx context.Context, caller Caller, qs []Query, now t
 		}
 		seq, hash, err = db.InsertAuditReturning(ctx, tx, db.AuditEntry{
 			Actor: caller.Actor, Role: caller.Role, Action: ActionStatus, Outcome: db.OutcomeOK,
-			Detail: auditDetail(idx),
+			Detail: auditDetail(caller.Subject, idx),
 		})
 		return err
 	})
@@ -412,10 +412,12 @@ func (r *Responder) answer(ctx context.Context, caller Caller, qs []Query, now t
 
 // auditDetail is the audit row's detail: the number of queries and the
 // blind index (hex) of each queried number, in query order. Never a number.
-func auditDetail(idx [][]byte) string {
+func auditDetail(system string, idx [][]byte) string {
 	var b strings.Builder
-	b.Grow(16 + len(idx)*65)
-	fmt.Fprintf(&b, "queries=%d index=", len(idx))
+	b.Grow(32 + len(system) + len(idx)*65)
+	// The asking system (its certificate's CN; the actor column holds the
+	// partner's state code), so the audit says which of its systems asked.
+	fmt.Fprintf(&b, "system=%q queries=%d index=", system, len(idx))
 	for i, x := range idx {
 		if i > 0 {
 			b.WriteByte(',')

@@ -463,7 +463,7 @@ func TestStatusRoundTrip(t *testing.T) {
 			}
 			last := rows[len(rows)-1]
 			if last.Role != who.role || last.Action != crossborder.ActionStatus || last.Outcome != "ok" ||
-				!strings.HasPrefix(last.Detail, "queries="+strconv.Itoa(len(qs))+" index=") {
+				!strings.HasPrefix(last.Detail, "system=") || !strings.Contains(last.Detail, " queries="+strconv.Itoa(len(qs))+" index=") {
 				t.Errorf("audit row %+v", last.AuditEntry)
 			}
 			idx, _ := s.ix.Index(s.ctx, enrol.IndexPurposeDocumentNumber, []byte(valid.number))
