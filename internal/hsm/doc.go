@@ -25,8 +25,9 @@
 //	<home>/secrets/hsm-so-pin the security officer PIN (0600)
 //
 // Open generates both PINs once (crypto/rand) and never overwrites them,
-// initialises a token labelled "borderid" when there is none (softhsm2-util
-// --init-token --free), and logs in. Anyone who can read <home>/secrets can
+// initialises a token labelled "borderid" when there is none (C_InitToken
+// on the first free slot and C_InitPIN as the security officer, through
+// PKCS#11 in this process: no PIN on a command line), and logs in. Anyone who can read <home>/secrets can
 // use every key: the PIN file is the access control of this demo HSM. A
 // real deployment puts the token in a network HSM and the PIN in an
 // operator's hands.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,7 +29,7 @@ var (
 	// ErrOtherHome: this process already opened the token of another
 	// home; SoftHSM2 reads its configuration once per process.
 	ErrOtherHome = errors.New("hsm: this process already uses the SoftHSM2 token of another home")
-	// ErrNoModule: libsofthsm2.so or softhsm2-util is not installed.
+	// ErrNoModule: libsofthsm2.so is not installed.
 	ErrNoModule = errors.New("hsm: SoftHSM2 is not installed (Debian package softhsm2)")
 	// ErrSecrets: the PIN files cannot be read or created, are missing
 	// for a token that exists, are open to other users, or their folder
@@ -167,7 +166,7 @@ func Open(ctx context.Context, home string) (*Token, error) {
 	}
 	c, err := configure(module, pin)
 	if err != nil && isTokenMissing(err) && !tokenExists {
-		if err := initToken(ctx, conf, pin, soPIN); err != nil {
+		if err := initToken(ctx, module, pin, soPIN); err != nil {
 			return nil, err
 		}
 		c, err = configure(module, pin)
@@ -336,23 +335,72 @@ func newPIN() (string, error) {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b), nil
 }
 
-// initToken initialises the token in the first free slot. softhsm2-util
-// is a separate process, so this process's module (not initialised yet,
-// or finalised by the failed Configure) then sees the token when
-// crypto11 initialises it.
-func initToken(ctx context.Context, conf, pin, soPIN string) error {
-	util, err := exec.LookPath("softhsm2-util")
-	if err != nil {
-		return fmt.Errorf("%w: softhsm2-util: %w", ErrNoModule, err)
+// initToken initialises the token in the first free slot through PKCS#11
+// itself (C_InitToken, then C_InitPIN as the security officer), in this
+// process: the PINs never appear on a command line (softhsm2-util takes
+// them as arguments, visible in /proc to every local user while it runs).
+// The module is finalised again afterwards, so crypto11 initialises it
+// afresh and sees the new token.
+func initToken(ctx context.Context, module, pin, soPIN string) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	cmd := exec.CommandContext(ctx, util, "--init-token", "--free", "--label", TokenLabel, "--so-pin", soPIN, "--pin", pin)
-	cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+conf)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		// The output names the slot and the error; it holds no PIN.
-		return fmt.Errorf("%w: softhsm2-util --init-token: %w: %s", ErrHSM, err, strings.TrimSpace(string(out)))
+	p := pkcs11.New(module)
+	if p == nil {
+		return fmt.Errorf("%w: %s", ErrNoModule, module)
 	}
-	return nil
+	defer p.Destroy()
+	if err := p.Initialize(); err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED)) {
+		return fmt.Errorf("%w: C_Initialize: %w", ErrHSM, err)
+	}
+	defer p.Finalize()
+	slots, err := p.GetSlotList(true)
+	if err != nil {
+		return fmt.Errorf("%w: C_GetSlotList: %w", ErrHSM, err)
+	}
+	free, found := uint(0), false
+	for _, sl := range slots {
+		ti, err := p.GetTokenInfo(sl)
+		if err != nil {
+			continue
+		}
+		if ti.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 {
+			free, found = sl, true
+			break
+		}
+	}
+	if !found {
+		return fmt.Errorf("%w: no free slot to initialise token %q in", ErrHSM, TokenLabel)
+	}
+	if err := p.InitToken(free, soPIN, TokenLabel); err != nil {
+		return fmt.Errorf("%w: C_InitToken: %w", ErrHSM, err)
+	}
+	// SoftHSM2 gives an initialised token a slot id of its own: find it
+	// again by label.
+	slots, err = p.GetSlotList(true)
+	if err != nil {
+		return fmt.Errorf("%w: C_GetSlotList: %w", ErrHSM, err)
+	}
+	for _, sl := range slots {
+		ti, err := p.GetTokenInfo(sl)
+		if err != nil || strings.TrimRight(ti.Label, " ") != TokenLabel || ti.Flags&pkcs11.CKF_USER_PIN_INITIALIZED != 0 {
+			continue
+		}
+		s, err := p.OpenSession(sl, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
+		if err != nil {
+			return fmt.Errorf("%w: C_OpenSession: %w", ErrHSM, err)
+		}
+		defer p.CloseSession(s)
+		if err := p.Login(s, pkcs11.CKU_SO, soPIN); err != nil {
+			return fmt.Errorf("%w: C_Login (security officer): %w", ErrHSM, err)
+		}
+		defer p.Logout(s)
+		if err := p.InitPIN(s, pin); err != nil {
+			return fmt.Errorf("%w: C_InitPIN: %w", ErrHSM, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: token %q not found after C_InitToken", ErrHSM, TokenLabel)
 }
 
 // lockFile takes an exclusive flock on path, creating it.
