@@ -43,11 +43,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := db.Ensure(ctx, home)
-	if err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, c, db.App)
+	pool, err := openPool(ctx, home, db.App)
 	if err != nil {
 		return err
 	}

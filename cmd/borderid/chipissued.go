@@ -46,11 +46,7 @@ func issuedFiles(ctx context.Context, home, chipID, action, purpose string) (map
 // with the issuer's scope (the only national role that sees every office's
 // documents); the actor names the OS user.
 func auditChipRead(ctx context.Context, home, chipID, action, purpose string) error {
-	c, err := db.Ensure(ctx, home)
-	if err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, c, db.App)
+	pool, err := openPool(ctx, home, db.App)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,6 @@ import (
 
 	"borderid/db"
 	"borderid/enrol/biometric"
-	"borderid/hardware/vpcd"
 	"borderid/reader/mrz"
 )
 
@@ -46,27 +45,14 @@ func TestCrossborderScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"xbports": xbPorts,
-			"xbwait":  xbWait,
-			"xbhttps": xbHTTPS,
-			"xbissue": xbIssue,
-			"xbmrz":   xbMRZ,
-			"elapsed": xbElapsed,
-			"lease": func(ts *testscript.TestScript, neg bool, args []string) {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				defer cancel()
-				l, err := vpcd.Lease(ctx)
-				if err != nil {
-					ts.Fatalf("lease a virtual reader: %v", err)
-				}
-				ts.Defer(func() { l.Release() })
-				waitEmpty(ts, l.Reader)
-				ts.Setenv("VPCD", l.Addr)
-				ts.Setenv("READER", l.Reader)
-			},
-			"waitempty": func(ts *testscript.TestScript, neg bool, args []string) {
-				waitEmpty(ts, ts.Getenv("READER"))
-			},
+			"xbports":   xbPorts,
+			"xbwait":    xbWait,
+			"xbhttps":   xbHTTPS,
+			"xbissue":   xbIssue,
+			"xbmrz":     xbMRZ,
+			"elapsed":   xbElapsed,
+			"lease":     scriptLease,
+			"waitempty": scriptWaitEmpty,
 		},
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"borderid/db"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 const dbUsage = `db start|stop|status [--home DIR]
@@ -114,4 +116,15 @@ func printCluster(e *env, c *db.Cluster, state string) {
 	fmt.Fprintf(e.stdout, "address:  %s\n", c.Addr())
 	fmt.Fprintf(e.stdout, "database: %s\n", c.Database)
 	fmt.Fprintf(e.stdout, "state:    %s\n", state)
+}
+
+// openPool starts the home's cluster (or attaches to it), migrated, and
+// opens a pool as role: the app role for reads and the service's writes,
+// the owner for trust anchors and the partner registry.
+func openPool(ctx context.Context, home string, role db.Role) (*pgxpool.Pool, error) {
+	c, err := db.Ensure(ctx, home)
+	if err != nil {
+		return nil, err
+	}
+	return db.Open(ctx, c, role)
 }

@@ -32,7 +32,6 @@ import (
 
 	"borderid/db"
 	"borderid/enrol/biometric"
-	"borderid/hardware/vpcd"
 	"borderid/internal/pki"
 )
 
@@ -71,21 +70,8 @@ func TestEnrolScripts(t *testing.T) {
 			"load": func(ts *testscript.TestScript, neg bool, args []string) {
 				scriptLoadCmd(ts, neg, args, &loads)
 			},
-			"lease": func(ts *testscript.TestScript, neg bool, args []string) {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				defer cancel()
-				l, err := vpcd.Lease(ctx)
-				if err != nil {
-					ts.Fatalf("lease a virtual reader: %v", err)
-				}
-				ts.Defer(func() { l.Release() })
-				waitEmpty(ts, l.Reader)
-				ts.Setenv("VPCD", l.Addr)
-				ts.Setenv("READER", l.Reader)
-			},
-			"waitempty": func(ts *testscript.TestScript, neg bool, args []string) {
-				waitEmpty(ts, ts.Getenv("READER"))
-			},
+			"lease":     scriptLease,
+			"waitempty": scriptWaitEmpty,
 		},
 	})
 }

@@ -40,18 +40,7 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"lease": func(ts *testscript.TestScript, neg bool, args []string) {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				defer cancel()
-				l, err := vpcd.Lease(ctx)
-				if err != nil {
-					ts.Fatalf("lease a virtual reader: %v", err)
-				}
-				ts.Defer(func() { l.Release() })
-				waitEmpty(ts, l.Reader)
-				ts.Setenv("VPCD", l.Addr)
-				ts.Setenv("READER", l.Reader)
-			},
+			"lease": scriptLease,
 			// dbpurge HOME: remove HOME's stopped cluster when it lives
 			// outside HOME (root, HOME unreachable by postgres).
 			"dbpurge": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -68,10 +57,7 @@ func TestScripts(t *testing.T) {
 					}
 				}
 			},
-			// waitempty: wait until $READER holds no card (after a chip was stopped).
-			"waitempty": func(ts *testscript.TestScript, neg bool, args []string) {
-				waitEmpty(ts, ts.Getenv("READER"))
-			},
+			"waitempty": scriptWaitEmpty,
 			// validreport FILE: FILE is an inspection report valid against docs/report.schema.json.
 			"validreport": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
@@ -85,6 +71,28 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: false,
 	})
+}
+
+// scriptLease is the testscript command `lease`: take a free virtual
+// reader for the script, set $VPCD (host:port for `chip serve --vpcd`) and
+// $READER (its PC/SC name), after waiting until it holds no card.
+func scriptLease(ts *testscript.TestScript, neg bool, args []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	l, err := vpcd.Lease(ctx)
+	if err != nil {
+		ts.Fatalf("lease a virtual reader: %v", err)
+	}
+	ts.Defer(func() { l.Release() })
+	waitEmpty(ts, l.Reader)
+	ts.Setenv("VPCD", l.Addr)
+	ts.Setenv("READER", l.Reader)
+}
+
+// scriptWaitEmpty is the testscript command `waitempty`: wait until
+// $READER holds no card (after a chip was stopped).
+func scriptWaitEmpty(ts *testscript.TestScript, neg bool, args []string) {
+	waitEmpty(ts, ts.Getenv("READER"))
 }
 
 // waitEmpty waits until reader holds no card. pcscd notices that a chip

@@ -276,11 +276,7 @@ func addPartner(ctx context.Context, home string, p db.Partner) error {
 			}
 		}
 	}
-	c, err := db.Ensure(ctx, home)
-	if err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, c, db.Owner)
+	pool, err := openPool(ctx, home, db.Owner)
 	if err != nil {
 		return err
 	}
@@ -331,11 +327,7 @@ func cmdPartnerRemove(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := db.Ensure(ctx, home)
-	if err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, c, db.Owner)
+	pool, err := openPool(ctx, home, db.Owner)
 	if err != nil {
 		return err
 	}
@@ -403,11 +395,7 @@ func cmdPartnerList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := db.Ensure(ctx, home)
-	if err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, c, db.App)
+	pool, err := openPool(ctx, home, db.App)
 	if err != nil {
 		return err
 	}

@@ -416,11 +416,7 @@ func cmdTrustList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := db.Ensure(ctx, home)
-	if err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, c, db.App)
+	pool, err := openPool(ctx, home, db.App)
 	if err != nil {
 		return err
 	}
@@ -498,11 +494,7 @@ func cmdTrustSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := db.Ensure(ctx, home)
-	if err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, c, db.Owner)
+	pool, err := openPool(ctx, home, db.Owner)
 	if err != nil {
 		return err
 	}
