@@ -101,11 +101,21 @@ func ReadHead(dir string) (*Head, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: audit head: %w", err)
 	}
+	h, err := parseHead(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", err, filepath.Join(dir, HeadFile))
+	}
+	return h, nil
+}
+
+// parseHead decodes the head file strictly: one JSON object with seq > 0
+// and a 32-byte hash, nothing else.
+func parseHead(b []byte) (*Head, error) {
 	var h Head
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&h); err != nil || h.Seq <= 0 || len(h.Hash) != 32 {
-		return nil, fmt.Errorf("%w: %s", ErrHeadMalformed, filepath.Join(dir, HeadFile))
+	if err := dec.Decode(&h); err != nil || h.Seq <= 0 || len(h.Hash) != 32 || dec.More() {
+		return nil, ErrHeadMalformed
 	}
 	return &h, nil
 }
