@@ -288,8 +288,9 @@ func scriptMkface(ts *testscript.TestScript, neg bool, args []string) {
 
 // mkclient [-foreign] DIR/NAME OFFICE ROLES: a client certificate and key
 // DIR/NAME.{crt,key} in the work folder, CN=NAME, OU=OFFICE ("-": none),
-// roles comma-separated ("-": none), issued by the home's TLS CA, or with
-// -foreign by a fresh CA that looks the same (same names) but is not it.
+// roles comma-separated ("-": none), issued with -foreign by a fresh CA
+// that looks the same as the home's (same names) but is not it. (The
+// home's own CA key is in its HSM: `borderid staff issue` uses it.)
 func scriptMkclient(ts *testscript.TestScript, neg bool, args []string) {
 	foreign := len(args) > 0 && args[0] == "-foreign"
 	if foreign {
@@ -298,15 +299,10 @@ func scriptMkclient(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 || !strings.Contains(args[0], "/") {
 		ts.Fatalf("usage: mkclient [-foreign] DIR/NAME OFFICE ROLES")
 	}
-	home := ts.Getenv("BORDERID_HOME")
-	var ca *pki.TLSCA
-	var err error
-	if foreign {
-		ca, err = pki.NewTLSCA("UT", "UTO")
-	} else {
-		ca, err = pki.LoadTLSCA([]byte(ts.ReadFile(filepath.Join(home, "pki", "tls-ca.crt"))),
-			[]byte(ts.ReadFile(filepath.Join(home, "secrets", "tls-ca.key"))))
+	if !foreign {
+		ts.Fatalf("mkclient: only -foreign (the home's CA key is in its HSM: exec borderid staff issue)")
 	}
+	ca, err := pki.NewTLSCA("UT", "UTO")
 	if err != nil {
 		ts.Fatalf("mkclient: %v", err)
 	}

@@ -28,9 +28,9 @@ half made. Nothing that exists is overwritten: keys stay in the HSM, a
 certificate file that exists is kept (and checked against its key).
 
   <home>/hsm                  SoftHSM2 token "borderid": csca, ds, mlsigner,
-                              status-signer, audit-signer, cvca, dv, is (EC
-                              P-256, sensitive, non-extractable), kek-v1 (AES),
-                              blind-index (HMAC)
+                              status-signer, audit-signer, cvca, dv, is,
+                              tls-ca (EC P-256, sensitive, non-extractable),
+                              kek-v1 (AES), blind-index (HMAC)
   <home>/pki/csca.crt         CSCA (ICAO 9303-12, explicit EC parameters)
   <home>/pki/ds-1.crt         Document Signer under the CSCA
   <home>/pki/mlsigner.crt     master-list signer under the CSCA
@@ -38,7 +38,7 @@ certificate file that exists is kept (and checked against its key).
   <home>/pki/cvca.cvcert, dv.cvcert, is.cvcert   EAC chain for own border posts
   <home>/terminal/            the border posts' terminal folder (certificates +
                               is.uri naming the HSM key; PIN in secrets/hsm-pin)
-  <home>/pki/tls-ca.crt, server.crt; secrets/tls-ca.key, server.key
+  <home>/pki/tls-ca.crt (key in the HSM), server.crt; secrets/server.key
   <home>/pki/clients/NAME.{crt,key}, clients/ca.crt   demo staff certificates
   <home>/pki/clients/crossborder.{crt,key}   this state's system certificate
                               for asking partner states (no role; O= the
@@ -67,7 +67,7 @@ var demoClients = []pki.ClientSpec{
 }
 
 // hsmECKeys are the signing keys init keeps in the HSM.
-var hsmECKeys = []string{"csca", "ds", "mlsigner", "status-signer", "audit-signer", "cvca", "dv", "is"}
+var hsmECKeys = []string{"csca", "ds", "mlsigner", "status-signer", "audit-signer", "cvca", "dv", "is", "tls-ca"}
 
 // cmdInit is `borderid init` (issue 5, item 1).
 func cmdInit(ctx context.Context, e *env, args []string) error {
@@ -378,42 +378,25 @@ func writeIfAbsent(path string, b []byte, mode os.FileMode) error {
 }
 
 // tlsCertificates makes the TLS CA, the server certificate and the demo
-// staff certificates. TLS keys are software keys in files (0600): they
-// protect transport, not documents, and must be usable by the TLS stack.
+// staff certificates. The CA's key is in the HSM (label tls-ca): whoever
+// holds it can mint a certificate of any role and office. The server's and
+// the staff members' keys are software keys in files (0600): they must be
+// usable by the TLS stack and by people's clients.
 func (s *stateInit) tlsCertificates() error {
 	pkiDir := filepath.Join(s.home, "pki")
 	secrets := filepath.Join(s.home, "secrets")
-	caCrt, caKey := filepath.Join(pkiDir, "tls-ca.crt"), filepath.Join(secrets, "tls-ca.key")
-	var ca *pki.TLSCA
-	if _, err := os.Stat(caCrt); err == nil {
-		var err error
-		cb, err := os.ReadFile(caCrt)
-		if err != nil {
+	ca, err := loadTLSCA(s.home, s.keys["tls-ca"])
+	if errors.Is(err, os.ErrNotExist) {
+		if ca, err = pki.NewTLSCAWithKey(s.c2, s.state, s.keys["tls-ca"]); err != nil {
 			return err
 		}
-		kb, err := os.ReadFile(caKey)
-		if err != nil {
-			return err
-		}
-		if ca, err = pki.LoadTLSCA(cb, kb); err != nil {
-			return err
-		}
-	} else {
-		var err error
-		if ca, err = pki.NewTLSCA(s.c2, s.state); err != nil {
-			return err
-		}
-		keyPEM, err := pki.MarshalKeyPEM(ca.Key)
-		if err != nil {
-			return err
-		}
-		if err := writeNew(caKey, keyPEM, 0o600); err != nil {
-			return err
-		}
+		caCrt := filepath.Join(pkiDir, "tls-ca.crt")
 		if err := writeNew(caCrt, ca.CertPEM, 0o644); err != nil {
 			return err
 		}
-		s.say("pki: wrote %s", caCrt)
+		s.say("pki: wrote %s (key in the HSM)", caCrt)
+	} else if err != nil {
+		return err
 	}
 	if err := writeIfAbsent(filepath.Join(pkiDir, "clients", "ca.crt"), ca.CertPEM, 0o644); err != nil {
 		return err
@@ -634,4 +617,18 @@ func (s *stateInit) trustOwnCSCA(ctx context.Context, c *db.Cluster) error {
 		s.say("trust: the state's CSCA is in the trust store")
 	}
 	return nil
+}
+
+// loadTLSCA reads the home's TLS CA: its certificate with the HSM key (or,
+// in a home made before the key moved into the HSM, with
+// secrets/tls-ca.key). os.ErrNotExist when there is no CA yet.
+func loadTLSCA(home string, hsmKey crypto.Signer) (*pki.TLSCA, error) {
+	cb, err := os.ReadFile(filepath.Join(home, "pki", "tls-ca.crt"))
+	if err != nil {
+		return nil, err
+	}
+	if kb, err := os.ReadFile(filepath.Join(home, "secrets", "tls-ca.key")); err == nil {
+		return pki.LoadTLSCA(cb, kb)
+	}
+	return pki.LoadTLSCAWithKey(cb, hsmKey)
 }

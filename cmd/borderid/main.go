@@ -64,6 +64,7 @@ func commands() []command {
 		{"trust", "trust store: `trust import FILE... [--ml-root CERT]...`, `trust list [--json]`, `trust export --out FILE` [--home DIR]", cmdTrust},
 		{"init", "make a working state in <home>: `init --state CODE` (HSM keys, certificates, database)", cmdInit},
 		{"serve", "the enrolment service: `serve [--listen 127.0.0.1:8443]` (HTTPS, mutual TLS)", cmdServe},
+		{"staff", "staff certificates: `staff issue NAME --roles ROLES [--office OFFICE]` (signed by the HSM's TLS CA key)", cmdStaff},
 		{"enrol", "enrolment material: `enrol sample --out DIR` writes a synthetic face and finger records", cmdEnrol},
 		{"partner", "partner registry: `partner add --state CODE ...`, `partner list [--json]`, `partner remove --state CODE`", cmdPartner},
 		{"status", "document status: `status query --issuing-state CODE --doc N --dob YYMMDD --exp YYMMDD` asks the issuing state's registry", cmdStatus},

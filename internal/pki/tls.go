@@ -60,9 +60,9 @@ func officeRole(role string) bool { return role == RoleClerk || role == RoleAppr
 var ErrClientCertificate = errors.New("pki: client certificate outside the profile")
 
 // TLSCA is the TLS certificate authority of a borderid installation: a
-// software P-256 key (the TLS key is not an ICAO key and lives in a PEM
-// file, 0600) that issues the HTTPS server's certificate and the staff and
-// station client certificates.
+// P-256 key (in the state's HSM when made by borderid init, NewTLSCAWithKey;
+// a software key with NewTLSCA) that issues the HTTPS server's certificate
+// and the staff and station client certificates.
 type TLSCA struct {
 	Cert    *x509.Certificate
 	Key     crypto.Signer
@@ -74,15 +74,25 @@ type TLSCA struct {
 // may be empty), valid 10 years, key usage keyCertSign and cRLSign, path
 // length 0 (it issues end-entity certificates only).
 func NewTLSCA(country, state string) (*TLSCA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("pki: TLS CA key: %w", err)
+	}
+	return NewTLSCAWithKey(country, state, key)
+}
+
+// NewTLSCAWithKey is NewTLSCA with a key held elsewhere (an HSM key: the
+// TLS CA's key decides who may act as staff, so borderid init keeps it in
+// the state's token). key must be ECDSA P-256.
+func NewTLSCAWithKey(country, state string, key crypto.Signer) (*TLSCA, error) {
 	if err := checkCountry(country); err != nil {
 		return nil, err
 	}
 	if err := checkText("state", state, 40); err != nil {
 		return nil, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("pki: TLS CA key: %w", err)
+	if pub, ok := key.Public().(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("%w: the TLS CA key must be ECDSA P-256", ErrUnsupportedKey)
 	}
 	serial, err := randomSerial()
 	if err != nil {
@@ -130,6 +140,23 @@ func LoadTLSCA(certPEM, keyPEM []byte) (*TLSCA, error) {
 	}
 	c := certs[0]
 	if !c.IsCA || !sameKey(c.PublicKey, key.Public()) {
+		return nil, fmt.Errorf("pki: TLS CA certificate and key do not belong together")
+	}
+	return &TLSCA{Cert: c, Key: key, CertPEM: CertPEM(c.Raw)}, nil
+}
+
+// LoadTLSCAWithKey reads a TLS CA back from its PEM certificate and a key
+// held elsewhere (an HSM), and checks that they belong together.
+func LoadTLSCAWithKey(certPEM []byte, key crypto.Signer) (*TLSCA, error) {
+	certs, err := ParseCertificatesPEM(certPEM)
+	if err != nil {
+		return nil, err
+	}
+	if len(certs) != 1 {
+		return nil, fmt.Errorf("pki: TLS CA file holds %d certificates, want 1", len(certs))
+	}
+	c := certs[0]
+	if key == nil || !c.IsCA || !sameKey(c.PublicKey, key.Public()) {
 		return nil, fmt.Errorf("pki: TLS CA certificate and key do not belong together")
 	}
 	return &TLSCA{Cert: c, Key: key, CertPEM: CertPEM(c.Raw)}, nil
