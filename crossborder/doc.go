@@ -90,7 +90,9 @@
 // certificate CN, role = partner or border, action crossborder.status, outcome ok, time (the row's at), and
 // detail `system="<certificate CN>" queries=N index=<hex>,<hex>,...` - the asking system, then the blind index (HMAC in the HSM, purpose "document-number") of
 // each queried number in query order, never the number itself. An auditor finds who asked about a document by
-// recomputing its index. The reads run in the scope role "status" (db.WithStatusScope), which row-level
+// recomputing its index. A query that matched a document (any answer but UNKNOWN) is a read of that person's
+// data: it adds a row whose subject is the enrolment, detail `system="<CN>" answered=<STATUS>`, so the
+// person's access log (GET /v1/enrollments/{id}/access-log) shows which state asked, when, and what it was told. The reads run in the scope role "status" (db.WithStatusScope), which row-level
 // security lets read the documents of every office and nothing else. Refusals decided in enrol/api (401, 403)
 // are audited there as denials.
 //

@@ -390,6 +390,17 @@ func (r *Responder) answer(ctx context.Context, caller Caller, qs []Query, now t
 			if q.IssuingState == r.state {
 				if d := docs[string(idx[i])]; d != nil {
 					a.Status, a.Since = statusOf(d, q, today)
+					if a.Status != StatusUnknown {
+						// A matched query is a read of this person's
+						// data: one row with the enrolment as subject,
+						// so the person's access log shows who asked.
+						if err := db.InsertAudit(ctx, tx, db.AuditEntry{
+							Actor: caller.Actor, Role: caller.Role, Action: ActionStatus, Outcome: db.OutcomeOK,
+							Subject: d.ApplicationID, Detail: fmt.Sprintf("system=%q answered=%s", caller.Subject, a.Status),
+						}); err != nil {
+							return err
+						}
+					}
 				}
 			}
 			answers[i] = a

@@ -458,8 +458,21 @@ func TestStatusRoundTrip(t *testing.T) {
 				}
 			}
 			rows := s.auditRows(who.actor)
-			if len(rows) != len(before)+1 {
-				t.Fatalf("audit rows %d -> %d", len(before), len(rows))
+			// One row for the request, and one per matched query with the
+			// enrolment as subject (the person's access log shows the ask).
+			matched := 0
+			for _, a := range p.Answers {
+				if a.Status != crossborder.StatusUnknown {
+					matched++
+				}
+			}
+			if len(rows) != len(before)+1+matched {
+				t.Fatalf("audit rows %d -> %d, want one per request and one per match (%d)", len(before), len(rows), matched)
+			}
+			for _, r := range rows[len(before) : len(rows)-1] {
+				if len(r.Subject) != 36 || !strings.Contains(r.Detail, "answered=") {
+					t.Errorf("matched-query row %+v", r.AuditEntry)
+				}
 			}
 			last := rows[len(rows)-1]
 			if last.Role != who.role || last.Action != crossborder.ActionStatus || last.Outcome != "ok" ||

@@ -219,6 +219,7 @@ func WithStatusScope(ctx context.Context, b Beginner, actor string, fn func(pgx.
 // answer's precedence (STOLEN > LOST > REVOKED) is the caller's.
 type DocumentStatus struct {
 	NumberIndex               []byte
+	ApplicationID             string // the enrolment: the audit subject of a matched query
 	DateOfBirth, DateOfExpiry time.Time // dates (UTC midnight)
 	DocumentType, Status      string
 	StatusSince, IssuedAt     time.Time
@@ -235,7 +236,7 @@ func DocumentStatuses(ctx context.Context, tx pgx.Tx, indexes [][]byte) (map[str
 	if len(indexes) == 0 {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT number_index, date_of_birth, date_of_expiry, document_type, status, status_since, issued_at,
+	rows, err := tx.Query(ctx, `SELECT number_index, application_id::text, date_of_birth, date_of_expiry, document_type, status, status_since, issued_at,
 		lost_since, stolen_since, revoked_since FROM documents WHERE number_index = ANY($1)`, indexes)
 	if err != nil {
 		return nil, mapErr("document statuses", err)
@@ -244,7 +245,7 @@ func DocumentStatuses(ctx context.Context, tx pgx.Tx, indexes [][]byte) (map[str
 	for rows.Next() {
 		var d DocumentStatus
 		var lost, stolen, revoked *time.Time
-		if err := rows.Scan(&d.NumberIndex, &d.DateOfBirth, &d.DateOfExpiry, &d.DocumentType, &d.Status, &d.StatusSince, &d.IssuedAt,
+		if err := rows.Scan(&d.NumberIndex, &d.ApplicationID, &d.DateOfBirth, &d.DateOfExpiry, &d.DocumentType, &d.Status, &d.StatusSince, &d.IssuedAt,
 			&lost, &stolen, &revoked); err != nil {
 			return nil, mapErr("document statuses", err)
 		}
