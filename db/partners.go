@@ -219,7 +219,7 @@ func WithStatusScope(ctx context.Context, b Beginner, actor string, fn func(pgx.
 // answer's precedence (STOLEN > LOST > REVOKED) is the caller's.
 type DocumentStatus struct {
 	NumberIndex               []byte
-	ApplicationID             string // the enrolment: the audit subject of a matched query
+	ApplicationID             string    // the enrolment: the audit subject of a matched query
 	DateOfBirth, DateOfExpiry time.Time // dates (UTC midnight)
 	DocumentType, Status      string
 	StatusSince, IssuedAt     time.Time
