@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
-	"borderid/enrol"
+	"borderid/db"
 )
 
 // Request decoding errors (400, 413, 422), besides CodeTooManyQueries.
@@ -45,7 +45,7 @@ const (
 //
 // document_type may be absent or empty; the others are required.
 // document_number is upper-cased and stripped of '<' and spaces for the
-// lookup (enrol.NormaliseDocumentNumber) and must then be 1 to 22 of A-Z 0-9;
+// lookup (db.NormaliseDocumentNumber) and must then be 1 to 22 of A-Z 0-9;
 // the answer echoes it as sent.
 func DecodeRequest(body []byte) (*Request, error) {
 	if !utf8.Valid(body) || !json.Valid(body) {
@@ -204,7 +204,7 @@ func checkQuery(where string, q Query) error {
 	if len(q.DocumentNumber) > maxRawDocumentNumber {
 		return invalid(CodeInvalidNumber, "document_number is too long")
 	}
-	n := enrol.NormaliseDocumentNumber(q.DocumentNumber)
+	n := db.NormaliseDocumentNumber(q.DocumentNumber)
 	if len(n) == 0 || len(n) > maxNormalisedDocument || !upperAlnum(n) {
 		return invalid(CodeInvalidNumber, "document_number must be 1 to 22 characters A-Z 0-9 (case and '<' fillers aside)")
 	}

@@ -36,7 +36,7 @@
 // repeated member 422.
 //
 // Anti-enumeration: a document is matched only when ALL THREE of its number (normalised: upper case, without
-// '<' fillers and spaces, enrol.NormaliseDocumentNumber, then found by its blind index), its date of birth and
+// '<' fillers and spaces, db.NormaliseDocumentNumber, then found by its blind index), its date of birth and
 // its date of expiry match (the stored dates rendered YYMMDD). A number that exists with one wrong date answers
 // exactly as a number that does not exist: UNKNOWN. So the service cannot be used to test document numbers or
 // to enumerate documents: an asker learns something only about a document whose MRZ it already holds. A query

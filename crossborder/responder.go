@@ -24,7 +24,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"borderid/db"
-	"borderid/enrol"
 	"borderid/internal/envelope"
 )
 
@@ -364,7 +363,7 @@ func readBody(w http.ResponseWriter, req *http.Request, limit int64) ([]byte, er
 func (r *Responder) answer(ctx context.Context, caller Caller, qs []Query, now time.Time) ([]Answer, error) {
 	idx := make([][]byte, len(qs))
 	for i, q := range qs {
-		ix, err := r.ix.Index(ctx, enrol.IndexPurposeDocumentNumber, []byte(enrol.NormaliseDocumentNumber(q.DocumentNumber)))
+		ix, err := r.ix.Index(ctx, db.IndexPurposeDocumentNumber, []byte(db.NormaliseDocumentNumber(q.DocumentNumber)))
 		if err != nil {
 			return nil, fmt.Errorf("crossborder: blind index: %w", err)
 		}

@@ -226,7 +226,7 @@ func (s *stack) issue(dob, doe time.Time) doc {
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
 	number := fmt.Sprintf("T%X", rnd) // 9 characters
-	idx, err := s.ix.Index(s.ctx, enrol.IndexPurposeDocumentNumber, []byte(number))
+	idx, err := s.ix.Index(s.ctx, db.IndexPurposeDocumentNumber, []byte(number))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func (s *stack) issue(dob, doe time.Time) doc {
 
 func (s *stack) setStatus(d doc, status string, at time.Time) {
 	s.t.Helper()
-	idx, _ := s.ix.Index(s.ctx, enrol.IndexPurposeDocumentNumber, []byte(d.number))
+	idx, _ := s.ix.Index(s.ctx, db.IndexPurposeDocumentNumber, []byte(d.number))
 	if err := db.WithScope(s.ctx, s.app, db.Scope{Actor: "approver1", Role: db.RoleApprover, Office: "office1"}, func(tx pgx.Tx) error {
 		return db.SetDocumentStatus(s.ctx, tx, idx, status, at)
 	}); err != nil {
@@ -479,12 +479,12 @@ func TestStatusRoundTrip(t *testing.T) {
 				!strings.HasPrefix(last.Detail, "system=") || !strings.Contains(last.Detail, " queries="+strconv.Itoa(len(qs))+" index=") {
 				t.Errorf("audit row %+v", last.AuditEntry)
 			}
-			idx, _ := s.ix.Index(s.ctx, enrol.IndexPurposeDocumentNumber, []byte(valid.number))
+			idx, _ := s.ix.Index(s.ctx, db.IndexPurposeDocumentNumber, []byte(valid.number))
 			if !strings.Contains(last.Detail, fmt.Sprintf("%x", idx)) {
 				t.Errorf("audit detail lacks the blind index of the first query")
 			}
 			for _, c := range cases {
-				n := enrol.NormaliseDocumentNumber(c.q.DocumentNumber)
+				n := db.NormaliseDocumentNumber(c.q.DocumentNumber)
 				if strings.Contains(strings.ToUpper(last.Detail), n) || strings.Contains(last.Subject+last.Purpose, n) {
 					t.Errorf("audit row holds document number %s", n)
 				}

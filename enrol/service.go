@@ -598,14 +598,11 @@ func (c *Core) newDocumentNumber() (string, error) {
 
 // normaliseNumber is the form the blind index is computed over: upper
 // case, without spaces and '<' fillers.
-func normaliseNumber(s string) string {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	return strings.NewReplacer("<", "", " ", "").Replace(s)
-}
+func normaliseNumber(s string) string { return db.NormaliseDocumentNumber(s) }
 
 var numberRE = regexp.MustCompile(`^[0-9A-Z]{1,9}$`)
 
-const indexPurposeDocumentNumber = "document-number"
+const indexPurposeDocumentNumber = db.IndexPurposeDocumentNumber
 
 func (c *Core) expiry(now time.Time) time.Time {
 	d := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
