@@ -302,11 +302,17 @@ func TestIndexer(t *testing.T) {
 	if !bytes.Equal(got, m.Sum(nil)) || len(got) != 32 {
 		t.Fatalf("Index = %x", got)
 	}
-	other, _ := ix.Index(ctx, "other-purpose", []byte("L898902C3"))
+	other, err := ix.Index(ctx, "other-purpose", []byte("L898902C3"))
+	if err != nil || len(other) != 32 {
+		t.Fatalf("Index, other purpose: %x %v", other, err)
+	}
 	if bytes.Equal(got, other) {
 		t.Fatal("purpose does not separate")
 	}
-	r, _ := envelopetest.NewIndexer(t).Index(ctx, "document-number", []byte("L898902C3"))
+	r, err := envelopetest.NewIndexer(t).Index(ctx, "document-number", []byte("L898902C3"))
+	if err != nil || len(r) != 32 {
+		t.Fatalf("Index, other key: %x %v", r, err)
+	}
 	if bytes.Equal(got, r) {
 		t.Fatal("index does not depend on the key")
 	}
