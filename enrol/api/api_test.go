@@ -1179,3 +1179,26 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// brokenAuth fails for a reason that is neither 401 nor 403 (a registry
+// that cannot be read, a bug): the request must still be refused.
+type brokenAuth struct{}
+
+func (brokenAuth) Authenticate(context.Context, [][]*x509.Certificate) (enrol.Principal, error) {
+	return enrol.Principal{}, errors.New("registry down")
+}
+
+// An authenticator that fails for another reason than a refusal never lets
+// the request through: 401 invalid_client_certificate, the service untouched.
+func TestAuthenticatorFailureFailsClosed(t *testing.T) {
+	e := newEnv(t)
+	e.srv.auth = brokenAuth{}
+	c := e.client(&clientSpec{cn: "clerk1", o: []string{"UT"}, ou: []string{"office1"}, roles: []string{"clerk"}})
+	r := e.do(c, http.MethodPost, "/v1/enrollments", "application/json", []byte(validApplication))
+	if r.status != http.StatusUnauthorized || r.errorBody(t).Code != codeInvalidCertificate {
+		t.Fatalf("broken authenticator: %d %s", r.status, r.body)
+	}
+	if w := e.svc.work(); len(w) != 0 {
+		t.Fatalf("the service was called: %v", w)
+	}
+}
