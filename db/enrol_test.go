@@ -285,6 +285,17 @@ func TestApplicationStateMachine(t *testing.T) {
 	if sqlState(err) != "BD001" {
 		t.Errorf("approved -> draft: %v, want BD001", err)
 	}
+	// Actors change only with their state: the approver cannot rewrite
+	// who approved (or finalized) without a state change.
+	for _, q := range []string{
+		`UPDATE applications SET approved_by = 'someone-else' WHERE id = $1::uuid`,
+		`UPDATE applications SET finalized_by = 'someone-else' WHERE id = $1::uuid`,
+	} {
+		err = db.WithScope(ctx, app, approver1, func(tx pgx.Tx) error { _, err := tx.Exec(ctx, q, id); return err })
+		if sqlState(err) != "BD001" {
+			t.Errorf("%s: %v, want BD001", q, err)
+		}
+	}
 	var a *db.Application
 	if err := db.WithScope(ctx, app, approver1, func(tx pgx.Tx) error {
 		var err error
@@ -332,6 +343,14 @@ func TestBiometricsReplaceEraseRewrap(t *testing.T) {
 	if n := visible(t, ctx, app, &clerk1, `SELECT count(*) FROM biometrics WHERE application_id = $1::uuid AND erased_at IS NOT NULL AND wrapped_key IS NULL`, id); n != 1 {
 		t.Errorf("%d erased records (wrapped key destroyed), want 1", n)
 	}
+	// An erased record stays erased: its erasure cannot be redone or undone.
+	err := db.WithScope(ctx, app, clerk1, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE biometrics SET erased_at = now() WHERE erased_at IS NOT NULL AND application_id = $1::uuid`, id)
+		return err
+	})
+	if sqlState(err) != "BD001" {
+		t.Errorf("touching an erased record: %v, want BD001", err)
+	}
 	for _, q := range []string{
 		`UPDATE biometrics SET ciphertext = '\x00' WHERE application_id = $1::uuid`,
 		`UPDATE biometrics SET office = 'office2' WHERE application_id = $1::uuid`,
@@ -345,7 +364,7 @@ func TestBiometricsReplaceEraseRewrap(t *testing.T) {
 	// Rotation: the rotator scope rewraps; the version only goes up; an
 	// office role cannot rewrap.
 	bid := list[0].ID
-	err := db.WithScope(ctx, app, clerk1, func(tx pgx.Tx) error { return db.RewrapBiometric(ctx, tx, bid, 1, 2, []byte("w2")) })
+	err = db.WithScope(ctx, app, clerk1, func(tx pgx.Tx) error { return db.RewrapBiometric(ctx, tx, bid, 1, 2, []byte("w2")) })
 	if !errors.Is(err, db.ErrWrongState) && !errors.Is(err, db.ErrDenied) {
 		t.Errorf("clerk rewraps: %v", err)
 	}
