@@ -553,6 +553,7 @@ func TestBatchesAndBodies(t *testing.T) {
 		{"long nonce", "application/json", body(strings.Repeat("n", 65), []crossborder.Query{q}), 422, "invalid_nonce"},
 		{"number as JSON number", "application/json", []byte(`{"nonce": "n", "queries": [{"issuing_state": "UTO", "document_number": 12}]}`), 422, "invalid_type"},
 		{"not JSON media type", "text/plain", body("n", []crossborder.Query{q}), 415, "unsupported_media_type"},
+		{"JSON in another charset", "application/json; charset=latin1", body("n", []crossborder.Query{q}), 415, "unsupported_media_type"},
 		{"empty body", "application/json", nil, 422, "empty_body"},
 	} {
 		r, err := s.post(fra.httpClient, c.body, c.ct)

@@ -574,6 +574,10 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 		{"finger as a face", e.svc.PutFace(ctx, clerk1, id, biometric.ContentTypeFace, finger(1)), 422},
 		{"minutiae as a finger", e.svc.PutFinger(ctx, clerk1, id, 2, biometric.ContentTypeFinger, minutiae(2)), 422},
 		{"empty face", e.svc.PutFace(ctx, clerk1, id, biometric.ContentTypeJPEG, nil), 422},
+		{"minutiae position 11", e.svc.PutMinutiae(ctx, clerk1, id, 11, biometric.ContentTypeMinutiae, minutiae(2)), 422},
+		{"minutiae position mismatch", e.svc.PutMinutiae(ctx, clerk1, id, 3, biometric.ContentTypeMinutiae, minutiae(2)), 422},
+		{"50 MB minutiae", e.svc.PutMinutiae(ctx, clerk1, id, 2, biometric.ContentTypeMinutiae, huge), 413},
+		{"finger record as minutiae", e.svc.PutMinutiae(ctx, clerk1, id, 2, biometric.ContentTypeMinutiae, finger(2)), 422},
 	} {
 		if statusOf(tc.err) != tc.status {
 			t.Errorf("%s: %v (status %d), want %d", tc.name, tc.err, statusOf(tc.err), tc.status)
