@@ -398,6 +398,14 @@ func TestAskRefusesBadAnswers(t *testing.T) {
 		{name: "data after the payload", set: func(f *fakeResponder) { f.raw = func(b []byte) []byte { return append(b, "{}"...) } }, msg: "after"},
 		{name: "payload not JSON", set: func(f *fakeResponder) { f.raw = func([]byte) []byte { return []byte("VALID") } }, msg: "payload"},
 		{name: "content type", set: func(f *fakeResponder) { f.ctype = "application/json" }, msg: "content type"},
+		{name: "answer over the size cap", set: func(f *fakeResponder) {
+			f.after = func(s string) string { return s + strings.Repeat("A", maxAnswerBytes) }
+		}, msg: "larger than"},
+		{name: "answer without a status", set: func(f *fakeResponder) {
+			f.raw = func(b []byte) []byte {
+				return []byte(strings.Replace(string(b), `"status":"VALID",`, ``, 1))
+			}
+		}},
 		{name: "JSON serialization", set: func(f *fakeResponder) {
 			f.after = func(s string) string {
 				p := strings.Split(s, ".")
