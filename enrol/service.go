@@ -434,26 +434,22 @@ func (c *Core) PutFace(ctx context.Context, p Principal, id, contentType string,
 // PutFinger stores (or replaces) a finger image record (ISO/IEC 19794-4)
 // at ISO finger position 1..10 of a draft, encrypted.
 func (c *Core) PutFinger(ctx context.Context, p Principal, id string, position int, contentType string, body []byte) error {
-	o, err := c.begin(ctx, p, ActionPutFinger, id, RoleClerk)
-	if err != nil {
-		return err
-	}
-	if position < 1 || position > 10 {
-		return Errorf(ErrInvalid, CodeInvalidPosition, "the finger position must be 1 to 10")
-	}
-	if len(body) > biometric.MaxFingerBytes {
-		return Errorf(ErrTooLarge, CodeTooLarge, "a finger record is limited to %d bytes", biometric.MaxFingerBytes)
-	}
-	if _, err := biometric.ValidateFinger(contentType, position, body); err != nil {
-		return bioError(err)
-	}
-	return c.putBiometric(ctx, o, id, "finger", position, contentType, body)
+	return c.putFingerRecord(ctx, p, ActionPutFinger, "finger", "a finger record", id, position, contentType, body,
+		func(ct string, pos int, b []byte) error { _, err := biometric.ValidateFinger(ct, pos, b); return err })
 }
 
 // PutMinutiae stores (or replaces) a minutiae record (ISO/IEC 19794-2) at
 // ISO finger position 1..10 of a draft, encrypted.
 func (c *Core) PutMinutiae(ctx context.Context, p Principal, id string, position int, contentType string, body []byte) error {
-	o, err := c.begin(ctx, p, ActionPutMinutiae, id, RoleClerk)
+	return c.putFingerRecord(ctx, p, ActionPutMinutiae, "minutiae", "a minutiae record", id, position, contentType, body,
+		func(ct string, pos int, b []byte) error { _, err := biometric.ValidateMinutiae(ct, pos, b); return err })
+}
+
+// putFingerRecord is the shape of both finger uploads: a clerk, a position
+// 1..10, the finger byte cap, the record validated, then stored sealed.
+func (c *Core) putFingerRecord(ctx context.Context, p Principal, action, kind, what, id string, position int, contentType string, body []byte,
+	validate func(contentType string, position int, body []byte) error) error {
+	o, err := c.begin(ctx, p, action, id, RoleClerk)
 	if err != nil {
 		return err
 	}
@@ -461,12 +457,12 @@ func (c *Core) PutMinutiae(ctx context.Context, p Principal, id string, position
 		return Errorf(ErrInvalid, CodeInvalidPosition, "the finger position must be 1 to 10")
 	}
 	if len(body) > biometric.MaxFingerBytes {
-		return Errorf(ErrTooLarge, CodeTooLarge, "a minutiae record is limited to %d bytes", biometric.MaxFingerBytes)
+		return Errorf(ErrTooLarge, CodeTooLarge, "%s is limited to %d bytes", what, biometric.MaxFingerBytes)
 	}
-	if _, err := biometric.ValidateMinutiae(contentType, position, body); err != nil {
+	if err := validate(contentType, position, body); err != nil {
 		return bioError(err)
 	}
-	return c.putBiometric(ctx, o, id, "minutiae", position, contentType, body)
+	return c.putBiometric(ctx, o, id, kind, position, contentType, body)
 }
 
 // recordKind is the kind part of a record's associated data: "face/0",

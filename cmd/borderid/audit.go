@@ -33,13 +33,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "audit verify", auditUsage)
 	homeF := homeFlag(fs)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("unexpected arguments: %v", fs.Args())
-	}
-	home, err := homeDir(e, *homeF)
+	home, err := parseHome(e, fs, homeF, args[1:])
 	if err != nil {
 		return err
 	}

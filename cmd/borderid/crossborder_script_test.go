@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,7 +18,6 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"borderid/db"
 	"borderid/enrol/biometric"
 	"borderid/reader/mrz"
 )
@@ -39,7 +36,7 @@ func TestCrossborderScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			for _, h := range []string{"uto", "atl", "lem"} {
 				home := filepath.Join(env.WorkDir, h)
-				env.Defer(func() { xbStopCluster(env.T(), home) })
+				env.Defer(func() { scriptStopCluster(env.T(), home) })
 			}
 			env.Setenv("BORDERID_HOME", filepath.Join(env.WorkDir, "nohome"))
 			return nil
@@ -55,31 +52,6 @@ func TestCrossborderScripts(t *testing.T) {
 			"waitempty": scriptWaitEmpty,
 		},
 	})
-}
-
-// xbStopCluster stops home's cluster if it runs, and removes it when it
-// lives outside home.
-func xbStopCluster(t testscript.T, home string) {
-	c, err := db.Locate(home, db.Options{})
-	if errors.Is(err, db.ErrNotInitialised) {
-		return
-	}
-	if err != nil {
-		t.Log("locate the test cluster: ", err)
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if st, err := c.Status(ctx); err == nil && st.Running {
-		if err := c.Stop(ctx); err != nil {
-			t.Log("stop the test cluster: ", err)
-		}
-	}
-	if c.Outside {
-		if err := os.RemoveAll(c.DataDir); err != nil {
-			t.Log("remove the test cluster: ", err)
-		}
-	}
 }
 
 // xbports: set $UPORT and $APORT to two TCP ports of 127.0.0.1 that were

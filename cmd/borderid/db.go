@@ -37,13 +37,7 @@ func cmdDB(ctx context.Context, e *env, args []string) error {
 	}
 	fs := newFlagSet(e, "db "+sub, dbUsage)
 	homeF := homeFlag(fs)
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("unexpected arguments: %v", fs.Args())
-	}
-	home, err := homeDir(e, *homeF)
+	home, err := parseHome(e, fs, homeF, args[1:])
 	if err != nil {
 		return err
 	}

@@ -21,3 +21,16 @@ func homeDir(e *env, flagValue string) (string, error) {
 	}
 	return filepath.Abs(h)
 }
+
+// parseHome parses args into fs (which registered --home as homeF),
+// refuses positional arguments, and resolves the home folder: the start of
+// every command that takes only flags.
+func parseHome(e *env, fs *flag.FlagSet, homeF *string, args []string) (string, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() != 0 {
+		return "", usagef("unexpected arguments: %v", fs.Args())
+	}
+	return homeDir(e, *homeF)
+}

@@ -46,13 +46,7 @@ func cmdKeys(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "keys "+sub, keysUsage)
 	homeF := homeFlag(fs)
 	destroy := fs.Bool("destroy-old", false, "after rewrapping, destroy the older KEK versions")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("unexpected arguments: %v", fs.Args())
-	}
-	home, err := homeDir(e, *homeF)
+	home, err := parseHome(e, fs, homeF, args[1:])
 	if err != nil {
 		return err
 	}

@@ -385,13 +385,7 @@ func cmdPartnerList(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "partner list", partnerUsage)
 	homeF := homeFlag(fs)
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("unexpected arguments: %v", fs.Args())
-	}
-	home, err := homeDir(e, *homeF)
+	home, err := parseHome(e, fs, homeF, args)
 	if err != nil {
 		return err
 	}

@@ -42,13 +42,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "serve", serveUsage)
 	homeF := homeFlag(fs)
 	listen := fs.String("listen", "127.0.0.1:8443", "`ADDR` to listen on (host:port)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("unexpected arguments: %v", fs.Args())
-	}
-	home, err := homeDir(e, *homeF)
+	home, err := parseHome(e, fs, homeF, args)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -83,25 +84,17 @@ func (s *Server) putFace(c echo.Context) error {
 }
 
 func (s *Server) putFinger(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	pos, err := pathPosition(c)
-	if err != nil {
-		return err
-	}
-	ct, body, err := readBody(c.Response().Writer, c.Request(), min(s.maxBody, biometric.MaxFingerBytes), fingerTypes...)
-	if err != nil {
-		return err
-	}
-	if err := s.svc.PutFinger(c.Request().Context(), principalOf(c), id, pos, ct, body); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return s.putPositioned(c, fingerTypes, s.svc.PutFinger)
 }
 
 func (s *Server) putMinutiae(c echo.Context) error {
+	return s.putPositioned(c, minutiaeTypes, s.svc.PutMinutiae)
+}
+
+// putPositioned is the shape of the finger uploads (image record, minutiae): an id, a finger position, a body
+// of one of types within the finger byte cap, 204.
+func (s *Server) putPositioned(c echo.Context, types []string,
+	put func(ctx context.Context, p enrol.Principal, id string, position int, contentType string, body []byte) error) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -110,11 +103,11 @@ func (s *Server) putMinutiae(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ct, body, err := readBody(c.Response().Writer, c.Request(), min(s.maxBody, biometric.MaxFingerBytes), minutiaeTypes...)
+	ct, body, err := readBody(c.Response().Writer, c.Request(), min(s.maxBody, biometric.MaxFingerBytes), types...)
 	if err != nil {
 		return err
 	}
-	if err := s.svc.PutMinutiae(c.Request().Context(), principalOf(c), id, pos, ct, body); err != nil {
+	if err := put(c.Request().Context(), principalOf(c), id, pos, ct, body); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
